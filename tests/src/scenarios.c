@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The DAX-gup scenarios of the series map (section 2.3). Each one states the
+ * behaviour the fixed kernel must show and checks it; on the base kernel the
+ * ones that demonstrate the bug fail, which the runner reports as XFAIL.
+ *
+ *   scenarios pin|trunc|unmapped|final|ref|pin-stats <dax-mount-dir>
+ *   scenarios dev <devdax-device> <daxctl-device-name>
+ *
+ * Exit: 0 pass, 1 fail, 2 the guest could not set the scenario up.
+ */
+#include "common.h"
+#include <setjmp.h>
+#include <sys/statfs.h>
+
+#define HOLD_MS 1500	/* how long the pin is held before the child drains it */
+
+static int failed;
+static volatile sig_atomic_t got_usr1;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	got_usr1 = 1;
+}
+
+static char *path(const char *dir, const char *name)
+{
+	static char buf[4][512];
+	static int i;
+	char *p = buf[i++ & 3];
+
+	snprintf(p, 512, "%s/%s", dir, name);
+	return p;
+}
+
+/* A one-page DAX file filled with @seed, mapped shared. */
+static void *dax_page_file(const char *file, unsigned char seed, int *fdp)
+{
+	int fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	void *a;
+
+	if (fd < 0)
+		SETUP_FAIL("open %s: %s", file, strerror(errno));
+	if (ftruncate(fd, PAGE))
+		SETUP_FAIL("ftruncate %s: %s", file, strerror(errno));
+	if (!is_dax(fd))
+		SETUP_FAIL("%s is not a DAX file (mount -o dax=always?)", file);
+	a = map_file(fd, PAGE);
+	fill(a, PAGE, seed);
+	if (msync(a, PAGE, MS_SYNC))
+		SETUP_FAIL("msync: %s", strerror(errno));
+	*fdp = fd;
+	return a;
+}
+
+/* T-pin: the pipe holds the DAX page itself (zero copy), not a copy. */
+static int t_pin(const char *dir)
+{
+	struct pin p;
+	int fd;
+	unsigned char *a = dax_page_file(path(dir, "pin"), 0x11, &fd);
+
+	pin_page(&p, a, 10000, -1);
+	fill(a, PAGE, 0x22);	/* store through the mapping after the pin */
+	pin_release(&p);
+	CHECK(p.have_data, "the pipe did not return a page");
+	CHECK(p.have_data && check_fill(p.data, PAGE, 0x22),
+	      "pipe bytes are not the page's current bytes: the pin is not of the DAX page");
+	munmap(a, PAGE);
+	close(fd);
+	unlink(path(dir, "pin"));
+	return failed;
+}
+
+/*
+ * Truncate a pinned page, optionally after unmapping it. The fixed kernel
+ * must not free the block while the pin exists: truncate returns only after
+ * the pipe is drained. With @intr, a SIGUSR1 arrives during the wait and the
+ * truncate must fail with EINTR (handler without SA_RESTART).
+ */
+static int truncate_pinned(const char *dir, int unmap_first, int intr)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
+	struct pin p;
+	long long t0, t1;
+	int fd, ret, err;
+	unsigned char *a = dax_page_file(path(dir, "trunc"), 0x33, &fd);
+
+	sigaction(SIGUSR1, &sa, NULL);
+	got_usr1 = 0;
+	pin_page(&p, a, HOLD_MS, intr ? 300 : -1);
+	if (unmap_first)
+		munmap(a, PAGE);
+	t0 = now_ms();
+	ret = ftruncate(fd, 0);
+	err = errno;
+	t1 = now_ms();
+	pin_release(&p);
+	diag("ftruncate returned %d (%s) after %lld ms; pin drained after %lld ms",
+	     ret, ret ? strerror(err) : "ok", t1 - t0, p.drained_at - t0);
+	if (intr) {
+		CHECK(ret == -1 && err == EINTR, "a signal during the wait must give EINTR");
+		CHECK(got_usr1, "SIGUSR1 was not delivered");
+		CHECK(ftruncate(fd, 0) == 0, "ftruncate after the drain: %s", strerror(errno));
+	} else {
+		CHECK(ret == 0, "ftruncate failed: %s", strerror(err));
+		CHECK(t1 >= p.drained_at,
+		      "truncate completed %lld ms before the pinned page was released",
+		      p.drained_at - t1);
+	}
+	CHECK(p.have_data && check_fill(p.data, PAGE, 0x33),
+	      "the pinned page's bytes changed under the pin");
+	if (!unmap_first)
+		munmap(a, PAGE);
+	close(fd);
+	unlink(path(dir, "trunc"));
+	return failed;
+}
+
+static void fill_fs(const char *dir, unsigned char seed, int *nfiles)
+{
+	static unsigned char buf[1 << 20];
+	char name[64];
+	int n;
+
+	/* every 4 KiB block written carries the same recognisable pattern */
+	for (size_t i = 0; i < sizeof(buf); i += PAGE)
+		fill(buf + i, PAGE, seed);
+	sync();	/* let the journal/log release the blocks just freed */
+	for (n = 0; n < 64; n++) {
+		int fd;
+
+		snprintf(name, sizeof(name), "fill.%d", n);
+		fd = open(path(dir, name), O_RDWR | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0)
+			break;
+		while (write(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf))
+			;
+		while (write(fd, buf, PAGE) == (ssize_t)PAGE)
+			;
+		fsync(fd);
+		close(fd);
+		sync();	/* busy extents freed by the commit get used by the next file */
+	}
+	*nfiles = n;
+}
+
+static void unfill_fs(const char *dir, int nfiles)
+{
+	char name[64];
+
+	for (int i = 0; i < nfiles; i++) {
+		snprintf(name, sizeof(name), "fill.%d", i);
+		unlink(path(dir, name));
+	}
+	sync();
+}
+
+/*
+ * T-final: the last reference to an unlinked file goes away while one of its
+ * DAX pages is pinned. Eviction runs truncate_inode_pages_final(); the fixed
+ * kernel waits there for the pin. The base kernel frees the block at once:
+ * we then fill the filesystem with other data, and the pipe hands back the
+ * other file's bytes.
+ */
+static int t_final(const char *dir)
+{
+	const unsigned char seeds[] = { 0x44, 0x55 };
+	struct pin p;
+	long long t0, t1;
+	int fd, early, nfill = 0, got;
+	unsigned char *a = dax_page_file(path(dir, "final"), 0x44, &fd);
+
+	pin_page(&p, a, HOLD_MS, -1);
+	unlink(path(dir, "final"));
+	close(fd);
+	t0 = now_ms();
+	munmap(a, PAGE);	/* final fput -> iput -> evict, on return to user */
+	t1 = now_ms();
+	early = !pin_drained(&p);
+	if (early)
+		fill_fs(dir, 0x55, &nfill);
+	pin_release(&p);
+	got = p.have_data ? which_fill(p.data, PAGE, seeds, 2) : -2;
+	diag("final iput took %lld ms; pin drained after %lld ms; %d fill files; pipe holds %s",
+	     t1 - t0, p.drained_at - t0, nfill,
+	     got == 0x44 ? "the evicted file's bytes" :
+	     got == 0x55 ? "ANOTHER FILE'S bytes (block reused under the pin)" :
+	     got == -2 ? "nothing" : "unknown bytes");
+	CHECK(!early, "eviction completed while the page was still pinned");
+	CHECK(got == 0x44, "the pinned page no longer holds the evicted file's bytes");
+	unfill_fs(dir, nfill);
+	return failed;
+}
+
+static unsigned long vaddr_to_pfn(void *addr)
+{
+	uint64_t e;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		SETUP_FAIL("/proc/self/pagemap: %s", strerror(errno));
+	if (pread(fd, &e, sizeof(e), (uintptr_t)addr / PAGE * 8) != sizeof(e))
+		SETUP_FAIL("pagemap read: %s", strerror(errno));
+	close(fd);
+	if (!(e & (1ULL << 63)) || !(e & ((1ULL << 55) - 1)))
+		SETUP_FAIL("pagemap gives no pfn (not root?)");
+	return e & ((1ULL << 55) - 1);
+}
+
+#define REFPROBE "/sys/kernel/debug/daxgup_refprobe/pfn"
+
+static int page_refcount(unsigned long pfn, int *zone_device)
+{
+	char buf[96];
+	unsigned long got;
+	int ref, fd = open(REFPROBE, O_RDWR);
+	ssize_t n;
+
+	if (fd < 0)
+		SETUP_FAIL("%s: %s (daxgup_refprobe.ko not loaded)", REFPROBE, strerror(errno));
+	n = snprintf(buf, sizeof(buf), "%lu", pfn);
+	if (write(fd, buf, n) != n)
+		SETUP_FAIL("refprobe write: %s", strerror(errno));
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		SETUP_FAIL("refprobe read: %s", strerror(errno));
+	buf[n] = 0;
+	close(fd);
+	if (sscanf(buf, "%lu refcount %d zone_device %d", &got, &ref, zone_device) != 3 || got != pfn)
+		SETUP_FAIL("refprobe gave '%s'", buf);
+	return ref;
+}
+
+/*
+ * T-ref: the fixed kernel counts fs-dax page references like any page:
+ * mapped 1, pinned 2 (mapped + pin), idle 0 after truncate.
+ */
+static int t_ref(const char *dir)
+{
+	struct pin p;
+	int fd, zd, mapped, pinned, unpinned, idle;
+	unsigned char *a = dax_page_file(path(dir, "ref"), 0x66, &fd);
+	unsigned long pfn = vaddr_to_pfn(a);
+
+	mapped = page_refcount(pfn, &zd);
+	if (!zd)
+		SETUP_FAIL("pfn %lu is not a ZONE_DEVICE page: not fs-dax?", pfn);
+	pin_page(&p, a, 10000, -1);
+	pinned = page_refcount(pfn, &zd);
+	pin_release(&p);
+	unpinned = page_refcount(pfn, &zd);
+	munmap(a, PAGE);
+	if (ftruncate(fd, 0))
+		SETUP_FAIL("ftruncate: %s", strerror(errno));
+	idle = page_refcount(pfn, &zd);
+	close(fd);
+	unlink(path(dir, "ref"));
+	diag("pfn %#lx refcount: mapped %d, pinned %d, unpinned %d, idle after truncate %d",
+	     pfn, mapped, pinned, unpinned, idle);
+	CHECK(pinned == mapped + 1, "a pin must add exactly one reference");
+	CHECK(unpinned == mapped, "releasing the pin must drop exactly its reference");
+	CHECK(mapped == 1, "a mapped fs-dax page must hold exactly the mapping's reference");
+	CHECK(idle == 0, "an idle fs-dax page must have refcount 0, not %d", idle);
+	return failed;
+}
+
+static long vmstat(const char *key)
+{
+	char line[256];
+	long v = -1;
+	size_t kl = strlen(key);
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		SETUP_FAIL("/proc/vmstat: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, kl) && line[kl] == ' ')
+			v = atol(line + kl + 1);
+	fclose(f);
+	if (v < 0)
+		SETUP_FAIL("no %s in /proc/vmstat", key);
+	return v;
+}
+
+/* FOLL_PIN pins held right now, system wide; the least of a few samples. */
+static long outstanding_pins(void)
+{
+	long best = -1;
+
+	for (int i = 0; i < 5; i++) {
+		long acq = vmstat("nr_foll_pin_acquired");
+		long out = acq - vmstat("nr_foll_pin_released");
+
+		if (best < 0 || out < best)
+			best = out;
+		usleep(2000);
+	}
+	return best;
+}
+
+/*
+ * T-pin-stats: O_DIRECT I/O whose user buffer is a DAX mapping pins the DAX
+ * pages (FOLL_PIN); every pin must be released: nr_foll_pin_acquired and
+ * nr_foll_pin_released move by the same amount, and the data is right.
+ * The O_DIRECT target is a loop device ($DAXGUP_ODIRECT_DEV).
+ */
+static int t_pin_stats(const char *dir)
+{
+	const char *dev = getenv("DAXGUP_ODIRECT_DEV");
+	size_t len = 64 * PAGE;
+	long acq0, acq1, out0, out1 = 0;
+	int fd, bfd, iter;
+	unsigned char *a;
+
+	if (!dev)
+		SETUP_FAIL("DAXGUP_ODIRECT_DEV not set");
+	bfd = open(dev, O_RDWR | O_DIRECT);
+	if (bfd < 0)
+		SETUP_FAIL("open %s O_DIRECT: %s", dev, strerror(errno));
+	fd = open(path(dir, "odirect"), O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || ftruncate(fd, len) || !is_dax(fd))
+		SETUP_FAIL("DAX buffer file: %s", strerror(errno));
+	a = map_file(fd, len);
+	acq0 = vmstat("nr_foll_pin_acquired");
+	out0 = outstanding_pins();
+	for (iter = 0; iter < 16; iter++) {
+		fill(a, len, (unsigned char)iter);
+		if (pwrite(bfd, a, len, 0) != (ssize_t)len)
+			SETUP_FAIL("O_DIRECT write: %s", strerror(errno));
+		memset(a, 0, len);
+		if (pread(bfd, a, len, 0) != (ssize_t)len)
+			SETUP_FAIL("O_DIRECT read: %s", strerror(errno));
+		CHECK(check_fill(a, len, (unsigned char)iter), "O_DIRECT round trip %d corrupted", iter);
+	}
+	acq1 = vmstat("nr_foll_pin_acquired");
+	/* Other activity may hold pins for a moment: wait for the count to settle. */
+	for (iter = 0; iter < 100 && (out1 = outstanding_pins()) > out0; iter++)
+		usleep(10000);
+	diag("pins acquired during the test %ld; outstanding before %ld, after %ld",
+	     acq1 - acq0, out0, out1);
+	CHECK(acq1 - acq0 >= 16 * 64, "O_DIRECT did not pin the DAX buffer (%ld pins)", acq1 - acq0);
+	CHECK(out1 <= out0, "%ld pins were never released", out1 - out0);
+	munmap(a, len);
+	close(fd);
+	close(bfd);
+	unlink(path(dir, "odirect"));
+	return failed;
+}
+
+static int run(const char *cmd)
+{
+	int st = system(cmd);
+
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static volatile sig_atomic_t got_sigbus;
+static sigjmp_buf bus_jmp;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	got_sigbus = 1;
+	siglongjmp(bus_jmp, 1);
+}
+
+/*
+ * T-dev: a device-dax page pinned while the device is disabled. The fixed
+ * kernel tracks device-dax mappings like fs-dax ones and waits in the
+ * disable for the pin to drop; afterwards the old mapping gets SIGBUS.
+ */
+static int t_dev(const char *dev, const char *name)
+{
+	char cmd[256];
+	struct pin p;
+	size_t len = 2UL << 20;
+	long long t0, t1;
+	int fd = open(dev, O_RDWR), ret;
+	unsigned char *a;
+	struct sigaction sa = { .sa_handler = on_sigbus };
+
+	if (fd < 0)
+		SETUP_FAIL("open %s: %s", dev, strerror(errno));
+	a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (a == MAP_FAILED)
+		SETUP_FAIL("mmap %s: %s", dev, strerror(errno));
+	fill(a, len, 0x77);
+	pin_page(&p, a + 5 * PAGE, HOLD_MS, -1);
+	snprintf(cmd, sizeof(cmd), "daxctl disable-device %s >/dev/null 2>&1", name);
+	t0 = now_ms();
+	ret = run(cmd);
+	t1 = now_ms();
+	pin_release(&p);
+	diag("daxctl disable-device returned %d after %lld ms; pin drained %s %lld ms",
+	     ret, t1 - t0, p.drained_at < 0 ? "never; after" : "after",
+	     p.drained_at < 0 ? 0 : p.drained_at - t0);
+	CHECK(ret == 0, "daxctl disable-device %s failed", name);
+	CHECK(p.drained_at >= 0, "the pin was never drained: the task holding it died");
+	CHECK(p.drained_at < 0 || t1 >= p.drained_at,
+	      "the device was disabled while one of its pages was pinned");
+	CHECK(p.have_data && check_fill(p.data, PAGE, (unsigned char)(0x77 + 5 * PAGE * 7 + 5)),
+	      "the pinned page's bytes changed");
+	sigaction(SIGBUS, &sa, NULL);
+	got_sigbus = 0;
+	if (!sigsetjmp(bus_jmp, 1))
+		(void)*(volatile unsigned char *)(a + 7 * PAGE);
+	CHECK(got_sigbus, "access to the disabled device's mapping did not SIGBUS");
+	munmap(a, len);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "daxctl enable-device %s >/dev/null 2>&1", name);
+	if (run(cmd))
+		diag("warning: daxctl enable-device %s failed", name);
+	return failed;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 3)
+		SETUP_FAIL("usage: %s pin|trunc|trunc-intr|unmapped|final|ref|pin-stats DIR | dev DEV NAME", argv[0]);
+	if (!strcmp(argv[1], "pin"))
+		return t_pin(argv[2]);
+	if (!strcmp(argv[1], "trunc"))
+		return truncate_pinned(argv[2], 0, 0);
+	if (!strcmp(argv[1], "trunc-intr"))
+		return truncate_pinned(argv[2], 0, 1);
+	if (!strcmp(argv[1], "unmapped"))
+		return truncate_pinned(argv[2], 1, 0);
+	if (!strcmp(argv[1], "final"))
+		return t_final(argv[2]);
+	if (!strcmp(argv[1], "ref"))
+		return t_ref(argv[2]);
+	if (!strcmp(argv[1], "pin-stats"))
+		return t_pin_stats(argv[2]);
+	if (!strcmp(argv[1], "dev") && argc == 4)
+		return t_dev(argv[2], argv[3]);
+	SETUP_FAIL("unknown scenario %s", argv[1]);
+}
