@@ -11,3 +11,6 @@ pub mod entry;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod proptests;

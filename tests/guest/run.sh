@@ -21,7 +21,10 @@ MNT=$W/mnt
 KMSG=$W/kmsg.log
 # Lockdep, RCU and most debug reports start with WARNING: or BUG:.
 SPLAT='WARNING:|BUG:|kernel BUG|Oops|general protection fault|blocked for more than|UBSAN:|Kernel panic|refcount_t:|INFO: task'
+TEST_TIMEOUT=${DAXGUP_TEST_TIMEOUT:-120}
 mkdir -p "$MNT"
+# Report tasks blocked for 30 s (the scenarios hold pins for 1.5 s).
+echo 30 >/proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
 cat /dev/kmsg >"$KMSG" 2>/dev/null &
 KMSG_PID=$!
 sleep 0.2
@@ -48,8 +51,26 @@ t() {
 	local before out rc splat
 	N=$((N + 1))
 	before=$(kmsg_lines)
-	out=$("$@" 2>&1); rc=$?
+	# A test that blocks forever (a task in D state cannot be killed) must
+	# not stop the suite: wait for it up to TEST_TIMEOUT, then give up on it.
+	"$@" >"$W/out" 2>&1 &
+	local pid=$! waited=0
+	while kill -0 $pid 2>/dev/null && [ $waited -lt $((TEST_TIMEOUT * 10)) ]; do
+		sleep 0.1; waited=$((waited + 1))
+	done
+	if kill -0 $pid 2>/dev/null; then
+		kill -KILL $pid 2>/dev/null
+		echo "# timed out after ${TEST_TIMEOUT}s; blocked tasks:"
+		echo w >/proc/sysrq-trigger 2>/dev/null
+		sleep 1
+		rc=1
+	else
+		wait $pid; rc=$?
+	fi
+	out=$(cat "$W/out")
 	splat=$(kmsg_since "$before" | grep -E "$SPLAT" | head -n 5)
+	[ $rc = 1 ] && [ -n "$(kmsg_since "$before" | grep -E 'sysrq: Show Blocked' )" ] &&
+		kmsg_since "$before" | grep -A40 'sysrq: Show Blocked' | sed 's/^/# kernel: /' | head -n 60
 	[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^\([^#]\)/# \1/'
 	if [ -n "$splat" ]; then
 		printf '%s\n' "$splat" | sed 's/^/# kernel: /'
