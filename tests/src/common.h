@@ -152,6 +152,13 @@ static inline void pin_page(struct pin *p, void *addr, int hold_ms, int sig_afte
 		for (int fd = 3; fd < 1024; fd++)
 			if (fd != data[0] && fd != go[0] && fd != res[1])
 				close(fd);
+		/*
+		 * Tell the parent it may go on: had it dropped the last
+		 * reference to the file before this close, the close here
+		 * would evict the inode and wait for the pin this task holds.
+		 */
+		if (write(res[1], "r", 1) != 1)
+			_exit(1);
 		if (sig_after_ms >= 0) {
 			poll(&pfd, 1, sig_after_ms);
 			if (!(pfd.revents & POLLIN))
@@ -177,6 +184,12 @@ static inline void pin_page(struct pin *p, void *addr, int hold_ms, int sig_afte
 	close(data[0]); close(data[1]); close(go[0]); close(res[1]);
 	p->go_fd = go[1];
 	p->res_fd = res[0];
+	{
+		char ready;
+
+		if (read(p->res_fd, &ready, 1) != 1 || ready != 'r')
+			SETUP_FAIL("the pin holder did not start");
+	}
 }
 
 /* Has the child drained the pipe yet? Non-blocking. */
