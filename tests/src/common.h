@@ -111,6 +111,7 @@ struct pin {
 	long long drained_at;
 	unsigned char data[PAGE];
 	int have_data;
+	char stack[2048];	/* the parent's kernel stack just before the drain */
 };
 
 /*
@@ -172,6 +173,22 @@ static inline void pin_page(struct pin *p, void *addr, int hold_ms, int sig_afte
 			pfd.revents = 0;
 			poll(&pfd, 1, (int)left);
 		}
+		{
+			/* where the parent is blocked, if it is */
+			char path[64], stack[2048] = "";
+			int sfd;
+			ssize_t n = 0;
+
+			snprintf(path, sizeof(path), "/proc/%d/stack", parent);
+			sfd = open(path, O_RDONLY);
+			if (sfd >= 0) {
+				n = read(sfd, stack, sizeof(stack) - 1);
+				close(sfd);
+			}
+			stack[n > 0 ? n : 0] = 0;
+			if (write(res[1], stack, sizeof(stack)) != sizeof(stack))
+				_exit(1);
+		}
 		while (got < (ssize_t)PAGE && (r = read(data[0], buf + got, PAGE - got)) > 0)
 			got += r;
 		t = now_ms();
@@ -192,7 +209,7 @@ static inline void pin_page(struct pin *p, void *addr, int hold_ms, int sig_afte
 	}
 }
 
-/* Has the child drained the pipe yet? Non-blocking. */
+/* Has the child started draining the pipe yet? Non-blocking. */
 static inline int pin_drained(struct pin *p)
 {
 	struct pollfd pfd = { .fd = p->res_fd, .events = POLLIN };
@@ -212,10 +229,15 @@ static inline void pin_release(struct pin *p)
 		p->go_fd = -1;
 	}
 	p->drained_at = -1;	/* never, if the child died before draining */
-	if (read(p->res_fd, &p->drained_at, sizeof(p->drained_at)) == sizeof(p->drained_at))
+	p->stack[0] = 0;
+	if (read(p->res_fd, p->stack, sizeof(p->stack)) == sizeof(p->stack) &&
+	    read(p->res_fd, &p->drained_at, sizeof(p->drained_at)) == sizeof(p->drained_at))
 		while (got < (ssize_t)PAGE && (r = read(p->res_fd, p->data + got, PAGE - got)) > 0)
 			got += r;
 	p->have_data = got == (ssize_t)PAGE;
+	for (char *c = p->stack; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
 	close(p->res_fd);
 	waitpid(p->child, &status, 0);
 }

@@ -190,6 +190,13 @@ static int t_final(const char *dir)
 	     got == 0x55 ? "ANOTHER FILE'S bytes (block reused under the pin)" :
 	     got == -2 ? "nothing" : "unknown bytes");
 	CHECK(!early, "eviction completed while the page was still pinned");
+	if (!early) {
+		/* the evicting task waited in the Rust unit (fs/dax_wait.rs) */
+		diag("evicting task's stack while the pin was held: %.200s",
+		     p.stack[0] ? p.stack : "(unavailable)");
+		CHECK(strstr(p.stack, "dax_wait_page_idle"),
+		      "the evicting task was not waiting in dax_wait_page_idle()");
+	}
 	CHECK(got == 0x44, "the pinned page no longer holds the evicted file's bytes");
 	unfill_fs(dir, nfill);
 	return failed;
