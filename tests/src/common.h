@@ -108,7 +108,7 @@ struct pin {
 	pid_t child;
 	int go_fd;	/* parent -> child: drain now */
 	int res_fd;	/* child -> parent: drain time, then the page bytes */
-	long long drained_at;
+	long long drained_at;	/* when the child started to drain, or -1 */
 	unsigned char data[PAGE];
 	int have_data;
 	char stack[2048];	/* the parent's kernel stack just before the drain */
@@ -189,9 +189,13 @@ static inline void pin_page(struct pin *p, void *addr, int hold_ms, int sig_afte
 			if (write(res[1], stack, sizeof(stack)) != sizeof(stack))
 				_exit(1);
 		}
+		/*
+		 * The time the drain starts: the page can become idle during
+		 * the read below, and a waiter may run before this task does.
+		 */
+		t = now_ms();
 		while (got < (ssize_t)PAGE && (r = read(data[0], buf + got, PAGE - got)) > 0)
 			got += r;
-		t = now_ms();
 		close(data[0]);	/* the pin is gone from here on */
 		if (write(res[1], &t, sizeof(t)) != sizeof(t) ||
 		    write(res[1], buf, got) != got)

@@ -98,7 +98,7 @@ static int truncate_pinned(const char *dir, int unmap_first, int intr)
 	err = errno;
 	t1 = now_ms();
 	pin_release(&p);
-	diag("ftruncate returned %d (%s) after %lld ms; pin drained after %lld ms",
+	diag("ftruncate returned %d (%s) after %lld ms; pin drain started after %lld ms",
 	     ret, ret ? strerror(err) : "ok", t1 - t0, p.drained_at - t0);
 	if (intr) {
 		CHECK(ret == -1 && err == EINTR, "a signal during the wait must give EINTR");
@@ -184,7 +184,7 @@ static int t_final(const char *dir)
 		fill_fs(dir, 0x55, &nfill);
 	pin_release(&p);
 	got = p.have_data ? which_fill(p.data, PAGE, seeds, 2) : -2;
-	diag("final iput took %lld ms; pin drained after %lld ms; %d fill files; pipe holds %s",
+	diag("final iput took %lld ms; pin drain started after %lld ms; %d fill files; pipe holds %s",
 	     t1 - t0, p.drained_at - t0, nfill,
 	     got == 0x44 ? "the evicted file's bytes" :
 	     got == 0x55 ? "ANOTHER FILE'S bytes (block reused under the pin)" :
@@ -412,7 +412,7 @@ static int t_dev(const char *dev, const char *name)
 	ret = run(cmd);
 	t1 = now_ms();
 	pin_release(&p);
-	diag("daxctl disable-device returned %d after %lld ms; pin drained %s %lld ms",
+	diag("daxctl disable-device returned %d after %lld ms; pin drain started %s %lld ms",
 	     ret, t1 - t0, p.drained_at < 0 ? "never; after" : "after",
 	     p.drained_at < 0 ? 0 : p.drained_at - t0);
 	CHECK(ret == 0, "daxctl disable-device %s failed", name);
