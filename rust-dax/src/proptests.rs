@@ -3,10 +3,12 @@
 //! Property tests of the DAX entry encoding (host only).
 
 use crate::entry::*;
+use crate::lock::{WaitKey, PG_PMD_COLOUR, WAIT_TABLE_ENTRIES};
 use proptest::prelude::*;
 
-/// x86_64's MAX_PHYSMEM_BITS with 5-level paging: the largest physical address a pfn can name.
-const MAX_PHYSMEM_BITS: u32 = 52;
+/// x86_64's MAX_PHYSMEM_BITS with 5-level paging: the largest physical address a pfn can name
+/// (`c_agreement::every_physical_pfn_fits_an_entry` checks it against the applied tree).
+pub(crate) const MAX_PHYSMEM_BITS: u32 = 52;
 const MAX_PHYS_PFN: usize = (1 << (MAX_PHYSMEM_BITS - PAGE_SHIFT)) - 1;
 
 proptest! {
@@ -49,5 +51,35 @@ proptest! {
     fn non_value_entries_are_rejected(word in any::<usize>()) {
         let x = XaEntry(word & !1);
         prop_assert!(DaxEntry::from_xa(x).is_none());
+    }
+
+    /// Every index a PMD entry covers waits on the same key, hence the same queue, and the key
+    /// starts at the PMD-aligned index (`dax_entry_waitqueue()`).
+    #[test]
+    fn pmd_entry_indices_share_one_key(
+        xa in any::<usize>(),
+        index in 0..usize::MAX / 2,
+        other in 0..=PG_PMD_COLOUR,
+        pfn in 0..=MAX_PHYS_PFN,
+    ) {
+        let pmd = DaxEntry::new(pfn, DAX_PMD).unwrap();
+        let k = WaitKey::new(xa, index, pmd);
+        let k2 = WaitKey::new(xa, (index & !PG_PMD_COLOUR) + other, pmd);
+        prop_assert_eq!(k, k2);
+        prop_assert_eq!(k.bucket(), k2.bucket());
+        prop_assert_eq!(k.entry_start % (PG_PMD_COLOUR + 1), 0);
+        prop_assert!(k.entry_start <= index && index - k.entry_start <= PG_PMD_COLOUR);
+        prop_assert!(k.bucket() < WAIT_TABLE_ENTRIES);
+    }
+
+    /// Page entries wait per index: different indices of one file never share a key.
+    #[test]
+    fn pte_entries_wait_per_index(xa in any::<usize>(), a in any::<usize>(), b in any::<usize>(),
+                                  pfn in 0..=MAX_PHYS_PFN) {
+        let pte = DaxEntry::new(pfn, 0).unwrap();
+        let (ka, kb) = (WaitKey::new(xa, a, pte), WaitKey::new(xa, b, pte));
+        prop_assert_eq!(ka.entry_start, a);
+        prop_assert_eq!(ka == kb, a == b);
+        prop_assert!(ka.bucket() < WAIT_TABLE_ENTRIES);
     }
 }

@@ -12,7 +12,10 @@ fn value_entry_round_trip() {
         assert_eq!(e.to_value(), v);
     }
     assert!(!XaEntry::NULL.is_value());
-    assert!(!XaEntry(0x1000).is_value(), "a pointer is not a value entry");
+    assert!(
+        !XaEntry(0x1000).is_value(),
+        "a pointer is not a value entry"
+    );
 }
 
 #[test]

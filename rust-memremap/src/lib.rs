@@ -1,6 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Host-side home of the kernel-independent cores of the memremap Rust units
-//! (pfn-range and section alignment math, compound-page counts, the
-//! request/release refcount state model), added as the memremap patches land.
-#![no_std]
+//! Host-side home of the kernel-independent cores of the memremap Rust units of the series.
+//!
+//! Like `rust-dax`, the module files listed in `TWINS` are pure `core` code that the kernel
+//! units include byte for byte; `ci/twin-check` compares them with the series tip. The memremap
+//! units arrive with patch 10 (`mm/memremap_folio.rs`); until then the files here are the
+//! reference the C code of mm/memremap.c is checked against, and `TWINS` marks them pending.
+//! Host-only tests: unit tests, property tests, and agreement with the C definitions of the
+//! applied kernel tree.
+#![cfg_attr(not(test), no_std)]
+// The cores are used by the kernel units and by the tests, not by this library.
+#![allow(dead_code)]
+
+pub mod range;
+
+#[cfg(test)]
+mod tests;
+
+/// The C-constant reader of `rust-dax`, shared as a file rather than copied.
+#[cfg(test)]
+#[path = "../../rust-dax/src/c_defs.rs"]
+mod c_defs;
