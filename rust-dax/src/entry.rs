@@ -163,6 +163,13 @@ impl DaxEntry {
         start..start + (self.size() >> PAGE_SHIFT)
     }
 
+    /// The user address of the entry's first page in a mapping of its file, given any `address`
+    /// inside the entry: `address` rounded down to the span of the entry's order. (v3 used the
+    /// unrounded fault address, which gave the pages of a PMD entry the wrong file offsets.)
+    pub(crate) const fn first_address(self, address: usize) -> usize {
+        address & !((1 << (PAGE_SHIFT + self.order())) - 1)
+    }
+
     /// The same entry with the lock bit set.
     pub(crate) const fn locked(self) -> Self {
         // INVARIANT: setting a flag bit keeps the top bit clear.
@@ -180,4 +187,18 @@ impl DaxEntry {
         // INVARIANT: clearing a bit keeps the top bit clear.
         Self(self.0 & !DAX_LOCKED)
     }
+}
+
+/// The page-cache indices `first..=last` that the bytes `[start, end]` of a file fall in, as the
+/// C range helpers compute them: an `end` of `LLONG_MAX` reaches the last index, and a negative
+/// `end` (fuse passes `(u64)-1`) is shifted arithmetically and wraps to the top of the index
+/// space as well.
+pub(crate) const fn byte_range_indices(start: i64, end: i64) -> (usize, usize) {
+    let first = (start >> PAGE_SHIFT) as usize;
+    let last = if end == i64::MAX {
+        usize::MAX
+    } else {
+        (end >> PAGE_SHIFT) as usize
+    };
+    (first, last)
 }

@@ -82,4 +82,28 @@ proptest! {
         prop_assert_eq!(ka == kb, a == b);
         prop_assert!(ka.bucket() < WAIT_TABLE_ENTRIES);
     }
+
+    /// The entry-aligned address of a fault is the start of the entry's span that contains it.
+    #[test]
+    fn first_address_is_the_span_start(address in any::<usize>(), pfn in 0..=MAX_PHYS_PFN,
+                                       flags in 0..=DAX_FLAGS) {
+        let e = DaxEntry::new(pfn, flags).unwrap();
+        let span = 1usize << (PAGE_SHIFT + e.order());
+        let first = e.first_address(address);
+        prop_assert_eq!(first % span, 0);
+        prop_assert!(first <= address && address - first < span);
+        // Idempotent: every address of the span gives the same first address.
+        prop_assert_eq!(e.first_address(first + (address - first) / 2), first);
+    }
+
+    /// Byte ranges within the file map to the pages they touch.
+    #[test]
+    fn byte_ranges_cover_their_pages(start in 0..i64::MAX - 1, len in 0..1i64 << 40) {
+        let end = start.saturating_add(len).min(i64::MAX - 1);
+        let (first, last) = byte_range_indices(start, end);
+        prop_assert_eq!(first, (start / 4096) as usize);
+        prop_assert_eq!(last, (end / 4096) as usize);
+        prop_assert!(first <= last);
+        prop_assert_eq!(byte_range_indices(start, i64::MAX), (first, usize::MAX));
+    }
 }

@@ -63,3 +63,21 @@ fn flags_do_not_overlap_the_pfn() {
     }
     assert_eq!(DAX_FLAGS, (1 << DAX_SHIFT) - 1);
 }
+
+#[test]
+fn first_address_rounds_down_to_the_entry() {
+    let pte = DaxEntry::new(0x1234, 0).unwrap();
+    let pmd = DaxEntry::new(0x1200, DAX_PMD).unwrap();
+    assert_eq!(pte.first_address(0x7f00_0020_3456), 0x7f00_0020_3000);
+    assert_eq!(pmd.first_address(0x7f00_0020_3456), 0x7f00_0020_0000);
+    assert_eq!(pmd.first_address(0x7f00_003f_ffff), 0x7f00_0020_0000);
+}
+
+#[test]
+fn byte_range_edges() {
+    assert_eq!(byte_range_indices(0, i64::MAX), (0, usize::MAX));
+    assert_eq!(byte_range_indices(4096, 8191), (1, 1));
+    assert_eq!(byte_range_indices(4095, 4096), (0, 1));
+    // fuse passes (u64)-1: like C's arithmetic shift, it reaches the top of the index space.
+    assert_eq!(byte_range_indices(0, -1), (0, usize::MAX));
+}
