@@ -201,3 +201,25 @@ fn idle_refcount_matches_the_c_waker() {
     assert_eq!(n.trim().parse::<i32>().unwrap(), idle::IDLE_REFCOUNT);
     assert!(rest.trim_start().starts_with("wake_up_var(&folio->page);"));
 }
+
+#[test]
+fn the_c_parser_reads_what_the_headers_write() {
+    let t = CTree::from_text(
+        "#define A\t(_AC(1, UL) << B) /* comment */\n\
+         # define B 21 // comment\n\
+         #define C (A >> 12) - 1\n\
+         #define F(x) ((x) + 1)\n\
+         #define G 0x61C8864680B583EBull\n\
+         #define H \\\n  (BIT(3) | 1UL)\n\
+         #define B 22\n",
+    );
+    assert_eq!(t.value("B"), 22, "the last definition wins");
+    assert_eq!(t.value("A"), 1 << 22);
+    assert_eq!(t.value("C"), (1 << 10) - 1);
+    assert_eq!(t.value("G"), 0x61C8_8646_80B5_83EB);
+    assert_eq!(t.value("H"), 9, "continuation lines are joined");
+    assert!(
+        std::panic::catch_unwind(|| t.body("F").to_string()).is_err(),
+        "function-like macros are not constants"
+    );
+}

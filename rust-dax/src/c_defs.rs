@@ -89,6 +89,15 @@ impl CTree {
         self
     }
 
+    /// A table of the `#define`s of `text` alone, without a tree (for testing the parser).
+    pub(crate) fn from_text(text: &str) -> Self {
+        Self {
+            ksrc: PathBuf::new(),
+            rev: String::new(),
+            defs: defines(text).into_iter().collect(),
+        }
+    }
+
     /// Sets a name the headers take from Kconfig (`CONFIG_*`).
     pub(crate) fn set(&mut self, name: &str, value: u128) -> &mut Self {
         self.defs.insert(name.into(), value.to_string());
