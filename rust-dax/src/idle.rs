@@ -19,8 +19,8 @@
 //!   waker's check sees the waiter queued: a wake-up cannot be lost between the two.
 //!
 //! Reading the count first and queueing afterwards, or waking a different key than the one
-//! waited on (6.12 woke `&page->_refcount` for some waiters and `page` for others), loses
-//! wake-ups; the host models show both.
+//! waited on (say, a put path still waking 6.12's key `&page->_refcount` while the waiters
+//! wait on the page), loses wake-ups; the host models show both.
 
 /// The reference count of an idle fs-dax page.
 ///

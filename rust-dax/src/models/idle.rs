@@ -23,7 +23,7 @@ use loom::thread;
 
 /// The key the waiters use: the address of the `struct page`.
 const KEY_PAGE: usize = 0x1000;
-/// `&page->_refcount`, the key 6.12 used in some places.
+/// `&page->_refcount`, 6.12's key, on both sides there; patch 01 moves both to the page.
 const KEY_REFCOUNT: usize = 0x1034;
 
 /// How the model is built; `Default` is the protocol as the series implements it.
