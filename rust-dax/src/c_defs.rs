@@ -188,8 +188,10 @@ enum Tok {
     Op(&'static str),
 }
 
+/// The operators of constant expressions; two-character ones first.
+const OPS: [&str; 11] = ["<<", ">>", "(", ")", "~", "*", "+", "-", "&", "|", ","];
+
 fn tokens(s: &str) -> Vec<Tok> {
-    const OPS: [&str; 11] = ["<<", ">>", "(", ")", "~", "*", "+", "-", "&", "|", ","];
     let b = s.as_bytes();
     let mut i = 0;
     let mut out = Vec::new();
@@ -236,7 +238,7 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn eat(&mut self, op: &str) -> bool {
-        if self.toks.get(self.pos) == Some(&Tok::Op(leak(op))) {
+        if matches!(self.toks.get(self.pos), Some(Tok::Op(o)) if *o == op) {
             self.pos += 1;
             true
         } else {
@@ -357,12 +359,4 @@ impl Parser<'_> {
             t => panic!("unexpected {t:?} in a constant expression"),
         }
     }
-}
-
-/// The `'static` spelling of an operator (all operators are in the table of [`tokens()`]).
-fn leak(op: &str) -> &'static str {
-    ["<<", ">>", "(", ")", "~", "*", "+", "-", "&", "|", ","]
-        .into_iter()
-        .find(|o| *o == op)
-        .expect("known operator")
 }

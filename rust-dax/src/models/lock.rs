@@ -57,6 +57,17 @@ struct ModelOps<'a> {
     task: Arc<Task>,
 }
 
+impl<'a> ModelOps<'a> {
+    /// A cursor of `task` on the model XArray, without the lock.
+    fn new(shared: &'a Shared, task: Arc<Task>) -> Self {
+        Self {
+            shared,
+            guard: None,
+            task,
+        }
+    }
+}
+
 impl EntryLockOps for ModelOps<'_> {
     fn xa_lock(&mut self) {
         assert!(self.guard.is_none(), "xa_lock() with the lock held");
@@ -130,11 +141,7 @@ fn unlock(ops: &mut ModelOps<'_>, entry: DaxEntry, cfg: Cfg) {
 
 /// A task that takes the entry, owns it for a moment and unlocks it.
 fn locker(shared: &Shared, task: Arc<Task>, cfg: Cfg) {
-    let mut ops = ModelOps {
-        shared,
-        guard: None,
-        task,
-    };
+    let mut ops = ModelOps::new(shared, task);
     ops.xa_lock();
     let Found::Unlocked(entry) = get_unlocked_entry(&mut ops, 0) else {
         panic!("the model's slot always holds a DAX entry");
@@ -160,11 +167,7 @@ fn locker(shared: &Shared, task: Arc<Task>, cfg: Cfg) {
 
 /// A task that waits for the entry to be unlocked and then leaves it (the busy-page scan).
 fn looker(shared: &Shared, task: Arc<Task>, cfg: Cfg) {
-    let mut ops = ModelOps {
-        shared,
-        guard: None,
-        task,
-    };
+    let mut ops = ModelOps::new(shared, task);
     ops.xa_lock();
     let found = get_unlocked_entry(&mut ops, 0);
     assert!(matches!(found, Found::Unlocked(_)));
@@ -196,11 +199,7 @@ fn run(cfg: Cfg) {
         }));
     }
     // The main thread owns the entry from the start; it releases it now.
-    let mut ops = ModelOps {
-        shared: &shared,
-        guard: None,
-        task: Task::new(),
-    };
+    let mut ops = ModelOps::new(&shared, Task::new());
     ops.task.start();
     shared.owners.fetch_sub(1, SeqCst);
     unlock(&mut ops, entry, cfg);

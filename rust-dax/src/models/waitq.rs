@@ -130,42 +130,47 @@ impl<K: Copy + PartialEq> WaitQueue<K> {
         }
     }
 
-    /// Whether `task` has an entry in the queue.
-    pub(crate) fn is_queued(&self, task: &Arc<Task>) -> bool {
-        self.list
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|e| Arc::ptr_eq(&e.task, task))
-    }
-
     /// The number of entries (for assertions after the model's threads are done).
     pub(crate) fn len(&self) -> usize {
         self.list.lock().unwrap().len()
     }
 
-    /// Queues `task` for `key` unless it is queued already (`list_empty(&entry)` test), then
-    /// marks it as about to sleep. This is `prepare_to_wait{,_exclusive}()`.
+    /// Adds `task` for `key` unless it is queued already (the `list_empty(&entry)` test):
+    /// exclusive waiters at the tail, the others at the head. The list lock is held.
+    fn enqueue(&self, list: &mut Vec<Entry<K>>, task: &Arc<Task>, key: K, exclusive: bool) {
+        if list.iter().any(|e| Arc::ptr_eq(&e.task, task)) {
+            return;
+        }
+        let entry = Entry {
+            task: task.clone(),
+            key,
+            exclusive,
+        };
+        if exclusive {
+            list.push(entry);
+        } else {
+            list.insert(0, entry);
+        }
+        self.len.store(list.len(), Relaxed);
+    }
+
+    /// Removes `task`'s entry, if any (`list_del_init()`). The list lock is held.
+    fn unlink(&self, list: &mut Vec<Entry<K>>, task: &Arc<Task>) {
+        list.retain(|e| !Arc::ptr_eq(&e.task, task));
+        self.len.store(list.len(), Relaxed);
+    }
+
+    /// Queues `task` for `key` and marks it as about to sleep uninterruptibly
+    /// (`prepare_to_wait{,_exclusive}()`).
     pub(crate) fn prepare(&self, task: &Arc<Task>, key: K, exclusive: bool) {
         let mut list = self.list.lock().unwrap();
-        if !list.iter().any(|e| Arc::ptr_eq(&e.task, task)) {
-            let entry = Entry {
-                task: task.clone(),
-                key,
-                exclusive,
-            };
-            if exclusive {
-                list.push(entry);
-            } else {
-                list.insert(0, entry);
-            }
-            self.len.store(list.len(), Relaxed);
-        }
+        self.enqueue(&mut list, task, key, exclusive);
         task.set_sleeping(false);
     }
 
-    /// `prepare_to_wait_event()` for an interruptible wait: with a signal pending the entry is
-    /// removed and `Err` returned; otherwise as [`WaitQueue::prepare()`].
+    /// `prepare_to_wait_event()`, non-exclusive: for an interruptible wait with a signal
+    /// pending, the entry is removed and `Err` returned; otherwise as [`WaitQueue::prepare()`],
+    /// with the task state interruptible or not.
     ///
     /// `unlink_on_signal == false` plants a bug: the entry stays queued on the error path.
     pub(crate) fn prepare_event(
@@ -178,22 +183,11 @@ impl<K: Copy + PartialEq> WaitQueue<K> {
         let mut list = self.list.lock().unwrap();
         if interruptible && task.signal_pending() {
             if unlink_on_signal {
-                list.retain(|e| !Arc::ptr_eq(&e.task, task));
-                self.len.store(list.len(), Relaxed);
+                self.unlink(&mut list, task);
             }
             return Err(());
         }
-        if !list.iter().any(|e| Arc::ptr_eq(&e.task, task)) {
-            list.insert(
-                0,
-                Entry {
-                    task: task.clone(),
-                    key,
-                    exclusive: false,
-                },
-            );
-            self.len.store(list.len(), Relaxed);
-        }
+        self.enqueue(&mut list, task, key, false);
         task.set_sleeping(interruptible);
         Ok(())
     }
@@ -202,8 +196,7 @@ impl<K: Copy + PartialEq> WaitQueue<K> {
     pub(crate) fn finish(&self, task: &Arc<Task>) {
         task.set_running();
         let mut list = self.list.lock().unwrap();
-        list.retain(|e| !Arc::ptr_eq(&e.task, task));
-        self.len.store(list.len(), Relaxed);
+        self.unlink(&mut list, task);
     }
 
     /// `waitqueue_active()`: the lockless look at the list. The caller has issued a full
