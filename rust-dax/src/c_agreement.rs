@@ -2,15 +2,19 @@
 
 //! Agreement of the pure cores with the C definitions of the applied kernel tree (x86_64).
 //!
-//! Nothing here re-types a C constant: each one is read from the tree at the series tip (see
-//! [`crate::c_defs`]), and the wait-table hash is compiled from the kernel's own source of
-//! `hash_64_generic()` and run against [`lock::hash_64()`].
+//! Nothing here re-types C: each constant is read from the tree at the series tip (see
+//! [`crate::c_defs`]), and the C functions that the cores follow are cut out of the tree, compiled
+//! and run against the Rust code (see [`crate::c_shim`]): the value-entry helpers of
+//! include/linux/xarray.h and the entry accessors of fs/dax.c against [`entry`], and
+//! `hash_64_generic()` against [`lock::hash_64()`].
 
 use crate::c_defs::CTree;
-use crate::entry::{self, DaxEntry};
+use crate::c_shim::{CFile, CShim};
+use crate::entry::{self, DaxEntry, XaEntry};
+use crate::proptests::MAX_PHYS_PFN;
 use crate::{idle, lock};
-use std::io::Write;
-use std::process::{Command, Stdio};
+use proptest::prelude::*;
+use std::sync::OnceLock;
 
 #[test]
 fn entry_flag_bits_match_c() {
@@ -35,27 +39,130 @@ fn page_geometry_matches_c() {
     assert_eq!(t.value("PMD_ORDER"), entry::PMD_ORDER.into());
 }
 
-#[test]
-fn value_entry_encoding_matches_c() {
-    let t = CTree::open();
-    let xa = t.read("include/linux/xarray.h");
-    let body = |f: &str| -> String {
-        let start = xa
-            .find(&format!("{f}("))
-            .unwrap_or_else(|| panic!("{f}() not in xarray.h"));
-        let open = start + xa[start..].find('{').unwrap();
-        let close = open + xa[open..].find("\n}").unwrap();
-        xa[open..close]
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    // What XaEntry::from_value(), to_value() and is_value() implement.
-    assert!(body("xa_mk_value").contains("return (void *)((v << 1) | 1);"));
-    assert!(body("xa_to_value").contains("return (unsigned long)entry >> 1;"));
-    assert!(body("xa_is_value").contains("return (unsigned long)entry & 1;"));
+/// The value-entry helpers of include/linux/xarray.h and the entry accessors of fs/dax.c,
+/// compiled from the tree. The driver reads a word `w` and answers, for `w` as a value and as
+/// an entry: `xa_mk_value(w)`, whether its `WARN_ON()` fired, `xa_to_value()`, `xa_is_value()`,
+/// `dax_to_pfn()`, `dax_is_locked()`, `dax_entry_order()`, and `dax_is_pmd_entry()`,
+/// `dax_is_zero_entry()` and `dax_is_empty_entry()` as truth values (0 or 1).
+fn entry_shim() -> &'static CShim {
+    static SHIM: OnceLock<CShim> = OnceLock::new();
+    SHIM.get_or_init(|| {
+        let t = CTree::x86_64();
+        let xa = CFile::read(&t, "include/linux/xarray.h");
+        let dax_h = CFile::read(&t, "include/linux/dax.h");
+        let dax_c = CFile::read(&t, "fs/dax.c");
+        let mut src = format!(
+            "#include <stdbool.h>\n#include <stdio.h>\n#include <stdlib.h>\n\n\
+             /* Stubs: WARN_ON() records that it fired; PMD_ORDER as the tree defines it. */\n\
+             static int warned;\n#define WARN_ON(condition) (warned = !!(condition))\n\
+             #define PMD_ORDER {}\n\n/* include/linux/xarray.h */\n",
+            t.value("PMD_ORDER")
+        );
+        for f in ["xa_mk_value", "xa_to_value", "xa_is_value"] {
+            src += &(xa.function(f) + "\n");
+        }
+        src += "/* include/linux/dax.h */\n";
+        for d in [
+            "DAX_SHIFT",
+            "DAX_LOCKED",
+            "DAX_PMD",
+            "DAX_ZERO_PAGE",
+            "DAX_EMPTY",
+        ] {
+            src += &dax_h.define(d);
+        }
+        src += "\n/* fs/dax.c */\n";
+        for f in [
+            "dax_to_pfn",
+            "dax_is_locked",
+            "dax_entry_order",
+            "dax_is_pmd_entry",
+            "dax_is_zero_entry",
+            "dax_is_empty_entry",
+        ] {
+            src += &(dax_c.function(f) + "\n");
+        }
+        src += r#"/* The driver. */
+int main(void)
+{
+	char line[64], *end;
+
+	while (fgets(line, sizeof(line), stdin)) {
+		unsigned long w = strtoul(line, &end, 10), mk;
+		void *entry = (void *)w;
+
+		if (end == line || *end != '\n')
+			return 2;
+		warned = 0;
+		mk = (unsigned long)xa_mk_value(w);
+		printf("%lu %d %lu %d %lu %d %u %d %d %d\n", mk, warned,
+		       xa_to_value(entry), xa_is_value(entry), dax_to_pfn(entry),
+		       dax_is_locked(entry), dax_entry_order(entry),
+		       !!dax_is_pmd_entry(entry), !!dax_is_zero_entry(entry),
+		       !!dax_is_empty_entry(entry));
+		fflush(stdout);
+	}
+	return 0;
+}
+"#;
+        CShim::build("entry", &src)
+    })
 }
 
+/// Words to feed [`entry_shim()`]: DAX entries of every physical pfn with any flags (as entry
+/// words and as values), single bits with their neighbours (the top bit included), the limits of
+/// a value, and any word.
+fn entry_words() -> impl Strategy<Value = usize> {
+    let dax = (0..=MAX_PHYS_PFN, 0..=entry::DAX_FLAGS);
+    prop_oneof![
+        dax.clone()
+            .prop_map(|(pfn, flags)| DaxEntry::new(pfn, flags).unwrap().to_xa().0),
+        dax.prop_map(|(pfn, flags)| DaxEntry::new(pfn, flags).unwrap().value()),
+        (0..usize::BITS, -1isize..=1).prop_map(|(b, d)| (1usize << b).wrapping_add_signed(d)),
+        prop::sample::select(vec![
+            0,
+            usize::MAX >> 1,
+            (usize::MAX >> 1) + 1,
+            usize::MAX,
+            DaxEntry::MAX_PFN,
+            MAX_PHYS_PFN,
+        ]),
+        any::<usize>(),
+    ]
+}
+
+/// XaEntry::from_value(), to_value() and is_value() compute what the tree's xa_mk_value(),
+/// xa_to_value() and xa_is_value() compute, on 5000 words; xa_mk_value() warns exactly for the
+/// values that from_value() does not take (more than `usize::BITS - 1` bits). A value entry read
+/// as a DaxEntry has the pfn, lock bit, order and kind that the accessors of fs/dax.c read.
+#[test]
+fn value_entries_match_compiled_c() {
+    let shim = entry_shim();
+    proptest!(ProptestConfig::with_cases(5000), |(w in entry_words())| {
+        let c = shim.ask_numbers(&w.to_string());
+        let x = XaEntry(w);
+        let mut rust = vec![
+            ("xa_mk_value()", XaEntry::from_value(w).0 as u64),
+            ("the WARN_ON() of xa_mk_value()", u64::from(w > usize::MAX >> 1)),
+            ("xa_to_value()", x.to_value() as u64),
+            ("xa_is_value()", x.is_value().into()),
+        ];
+        if let Some(e) = DaxEntry::from_xa(x) {
+            rust.extend([
+                ("dax_to_pfn()", e.pfn() as u64),
+                ("dax_is_locked()", e.is_locked().into()),
+                ("dax_entry_order()", e.order().into()),
+                ("dax_is_pmd_entry()", e.is_pmd().into()),
+                ("dax_is_zero_entry()", e.is_zero().into()),
+                ("dax_is_empty_entry()", e.is_empty().into()),
+            ]);
+        }
+        prop_assert_eq!(c.len(), 10, "the C answered {:?}", c);
+        for ((what, r), c) in rust.into_iter().zip(c) {
+            prop_assert_eq!(r, c, "{} of {:#x}: Rust (left) vs. the tree's C (right)", what, w);
+        }
+    });
+}
 #[test]
 fn every_physical_pfn_fits_an_entry() {
     let mut t = CTree::x86_64();
@@ -106,43 +213,44 @@ fn wait_table_constants_match_c() {
     );
 }
 
+/// The kernel's own `hash_64_generic()` of include/linux/hash.h, compiled for a 64-bit long. The
+/// driver reads `xa index bits` and answers `hash_64_generic(xa ^ index, bits)`.
+fn hash_shim() -> &'static CShim {
+    static SHIM: OnceLock<CShim> = OnceLock::new();
+    SHIM.get_or_init(|| {
+        let hash_h = CFile::read(&CTree::open(), "include/linux/hash.h");
+        let src = format!(
+            "#include <stdint.h>\n#include <stdio.h>\n\n\
+             /* Stubs: the kernel's types, and a 64-bit long. */\n\
+             typedef uint64_t u64;\ntypedef uint32_t u32;\n\
+             #undef __always_inline\n#define __always_inline inline\n#define BITS_PER_LONG 64\n\n\
+             /* include/linux/hash.h */\n{}\n{}{}",
+            hash_h.define("GOLDEN_RATIO_64"),
+            hash_h.function("hash_64_generic"),
+            r#"
+/* The driver. */
+int main(void)
+{
+	char line[80];
+	unsigned long long xa, index;
+	unsigned int bits;
+
+	while (fgets(line, sizeof(line), stdin)) {
+		if (sscanf(line, "%llu %llu %u", &xa, &index, &bits) != 3)
+			return 2;
+		printf("%u\n", hash_64_generic(xa ^ index, bits));
+		fflush(stdout);
+	}
+	return 0;
+}
+"#
+        );
+        CShim::build("hash", &src)
+    })
+}
+
 #[test]
 fn wait_table_hash_matches_compiled_c() {
-    let t = CTree::open();
-    let hash_h = t.read("include/linux/hash.h");
-    // The kernel's own hash_64_generic(), compiled for a 64-bit long.
-    let start = hash_h
-        .find("static __always_inline u32 hash_64_generic(")
-        .expect("hash_64_generic() in hash.h");
-    let end = start + hash_h[start..].find("\n}\n").unwrap() + 3;
-    let golden = hash_h
-        .lines()
-        .find(|l| l.starts_with("#define GOLDEN_RATIO_64 "))
-        .unwrap();
-    let src = format!(
-        "#include <stdio.h>\n#include <stdint.h>\ntypedef uint64_t u64;\ntypedef uint32_t u32;\n\
-         #undef __always_inline\n#define __always_inline inline\n#define BITS_PER_LONG 64\n{golden}\n{}\n\
-         int main(void) {{ unsigned long long xa, index; unsigned int bits;\n\
-         while (scanf(\"%llu %llu %u\", &xa, &index, &bits) == 3)\n\
-         printf(\"%u\\n\", hash_64_generic(xa ^ index, bits)); return 0; }}\n",
-        &hash_h[start..end]
-    );
-    let dir = std::env::temp_dir().join(format!("rust-dax-hash-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (c, exe) = (dir.join("hash.c"), dir.join("hash"));
-    std::fs::write(&c, src).unwrap();
-    let cc = Command::new("cc")
-        .arg("-O2")
-        .arg("-o")
-        .arg(&exe)
-        .arg(&c)
-        .status();
-    assert!(
-        cc.is_ok_and(|s| s.success()),
-        "cc could not build {}",
-        c.display()
-    );
-
     let mut inputs = Vec::new();
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     for i in 0..2000u64 {
@@ -154,24 +262,10 @@ fn wait_table_hash_matches_compiled_c() {
         let index = if i % 2 == 0 { x >> 40 } else { i };
         inputs.push((xa, index, if i % 7 == 0 { 1 + (i % 64) as u32 } else { 12 }));
     }
-    let mut child = Command::new(&exe)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    for (xa, index, bits) in &inputs {
-        writeln!(stdin, "{xa} {index} {bits}").unwrap();
-    }
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    let c_hashes: Vec<u64> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| l.parse().unwrap())
+    let c_hashes: Vec<u64> = inputs
+        .iter()
+        .map(|(xa, index, bits)| hash_shim().ask_numbers(&format!("{xa} {index} {bits}"))[0])
         .collect();
-    assert_eq!(c_hashes.len(), inputs.len());
     for ((xa, index, bits), c) in inputs.iter().zip(c_hashes) {
         // hash_64_generic() returns u32: compare the low 32 bits, as C does.
         assert_eq!(

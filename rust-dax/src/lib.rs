@@ -28,4 +28,7 @@ mod models;
 mod c_defs;
 
 #[cfg(test)]
+mod c_shim;
+
+#[cfg(test)]
 mod c_agreement;

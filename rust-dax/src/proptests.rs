@@ -9,7 +9,7 @@ use proptest::prelude::*;
 /// x86_64's MAX_PHYSMEM_BITS with 5-level paging: the largest physical address a pfn can name
 /// (`c_agreement::every_physical_pfn_fits_an_entry` checks it against the applied tree).
 pub(crate) const MAX_PHYSMEM_BITS: u32 = 52;
-const MAX_PHYS_PFN: usize = (1 << (MAX_PHYSMEM_BITS - PAGE_SHIFT)) - 1;
+pub(crate) const MAX_PHYS_PFN: usize = (1 << (MAX_PHYSMEM_BITS - PAGE_SHIFT)) - 1;
 
 proptest! {
     #[test]

@@ -6,8 +6,8 @@
 //! units include byte for byte; `ci/twin-check` compares them with the series tip. The memremap
 //! units arrive with patch 10 (`mm/memremap_folio.rs`); until then the files here are the
 //! reference the C code of mm/memremap.c is checked against, and `TWINS` marks them pending.
-//! Host-only tests: unit tests, property tests, and agreement with the C definitions of the
-//! applied kernel tree.
+//! Host-only tests: unit tests, property tests, and agreement with the C of the applied kernel
+//! tree (its constants, and its range helpers compiled and run).
 #![cfg_attr(not(test), no_std)]
 // The cores are used by the kernel units and by the tests, not by this library.
 #![allow(dead_code)]
@@ -17,7 +17,15 @@ pub mod range;
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+mod c_agreement;
+
 /// The C-constant reader of `rust-dax`, shared as a file rather than copied.
 #[cfg(test)]
 #[path = "../../rust-dax/src/c_defs.rs"]
 mod c_defs;
+
+/// The C cutter and runner of `rust-dax`, shared likewise.
+#[cfg(test)]
+#[path = "../../rust-dax/src/c_shim.rs"]
+mod c_shim;

@@ -107,29 +107,3 @@ fn section_constants_match_c() {
     assert_eq!(t.value("PAGES_PER_SECTION"), PAGES_PER_SECTION.into());
     assert_eq!(t.value("PAGES_PER_SUBSECTION"), PAGES_PER_SUBSECTION.into());
 }
-
-#[test]
-fn range_functions_follow_mm_memremap_c() {
-    let src = CTree::open().read("mm/memremap.c");
-    let flat = src.split_whitespace().collect::<Vec<_>>().join(" ");
-    for c in [
-        // pfn_first()
-        "unsigned long pfn = PHYS_PFN(range->start); if (range_id) return pfn; \
-         return pfn + vmem_altmap_offset(pgmap_altmap(pgmap));",
-        // pgmap_pfn_valid()
-        "if (pfn >= PHYS_PFN(range->start) && pfn <= PHYS_PFN(range->end)) \
-         return pfn >= pfn_first(pgmap, i);",
-        // pfn_end()
-        "return (range->start + range_len(range)) >> PAGE_SHIFT;",
-        // pfn_len()
-        "return (pfn_end(pgmap, range_id) - pfn_first(pgmap, range_id)) >> pgmap->vmemmap_shift;",
-    ] {
-        assert!(flat.contains(c), "mm/memremap.c no longer has: {c}");
-    }
-    let range_h = CTree::open().read("include/linux/range.h");
-    let flat = range_h.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(
-        flat.contains("return range->end - range->start + 1;"),
-        "range_len() changed"
-    );
-}
