@@ -27,6 +27,41 @@ export RUST_LIB_SRC="$CACHE/rust-src/$RUST_SRC_DEB_VER/usr/src/rustc-$RUSTC_VER/
 
 die() { echo "error: $*" >&2; exit 1; }
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+export PYTHONDONTWRITEBYTECODE=1
+
+# Preconditions every script checks before it touches linux/.
+need_linux() {
+	[ -d "$KSRC/.git" ] || [ -f "$KSRC/.git" ] ||
+		die "$KSRC is not a git tree (empty submodule directory?): run ci/setup"
+	git -C "$KSRC" rev-parse -q --verify base >/dev/null || die "no 'base' branch in $KSRC: run ci/setup"
+}
+need_series() {
+	need_linux
+	git -C "$KSRC" rev-parse -q --verify series >/dev/null || die "no 'series' branch in $KSRC: run ci/apply"
+}
+
+# The versions of the tools a build or a boot depends on, as one short id.
+toolchain_id() {
+	{ rustc --version; clang --version | head -n1; bindgen --version; ccache --version | head -n1; } 2>&1 |
+		sha256sum | cut -c1-12
+}
+vm_tools_id() {
+	{ qemu-system-x86_64 --version | head -n1; vng --version; } 2>&1 | sha256sum | cut -c1-12
+}
+
+# verdict_key KIND COMMIT ARGS...: a key of everything a verdict depends on:
+# the tree at COMMIT, the config fragment, the contents of tests/ and ci/ (the
+# expectations table among them; $VERDICT_FILES instead, if set), the toolchain, qemu and vng, and ARGS.
+verdict_key() {
+	local kind=$1 commit=$2; shift 2
+	{
+		echo "$kind $*"
+		git -C "$KSRC" rev-parse "$commit^{tree}"
+		(cd "$TOP" && find ${VERDICT_FILES:-ci tests} -type f ! -path '*/__pycache__/*' | LC_ALL=C sort | xargs sha256sum)
+		toolchain_id
+		vm_tools_id
+	} | sha256sum | cut -c1-16
+}
 
 # The number of patches in patches/ (excluding the cover letter).
 series_len() { ls "$TOP"/patches/[0-9][0-9][0-9][0-9]-*.patch 2>/dev/null | grep -vc '/0000-' || true; }

@@ -7,7 +7,14 @@
  *
  *   echo <pfn> > /sys/kernel/debug/daxgup_refprobe/pfn
  *   cat /sys/kernel/debug/daxgup_refprobe/pfn   ->  "<pfn> refcount <n> zone_device <0|1>"
+ *
+ * For the harness's own tests (planted faults, DAXGUP_PLANT) it can also
+ * provoke what the harness must notice:
+ *
+ *   echo warn > /sys/kernel/debug/daxgup_refprobe/trigger          a WARNING
+ *   echo lockdep-off > /sys/kernel/debug/daxgup_refprobe/trigger   debug_locks_off()
  */
+#include <linux/debug_locks.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
@@ -54,6 +61,31 @@ static ssize_t pfn_read(struct file *f, char __user *ubuf, size_t len, loff_t *p
 	return simple_read_from_buffer(ubuf, len, ppos, buf, n);
 }
 
+static ssize_t trigger_write(struct file *f, const char __user *ubuf, size_t len, loff_t *ppos)
+{
+	char cmd[16];
+
+	if (len == 0 || len >= sizeof(cmd))
+		return -EINVAL;
+	if (copy_from_user(cmd, ubuf, len))
+		return -EFAULT;
+	cmd[len] = 0;
+	strim(cmd);
+	if (!strcmp(cmd, "warn"))
+		WARN(1, "daxgup_refprobe: planted warning (harness self-test)\n");
+	else if (!strcmp(cmd, "lockdep-off"))
+		debug_locks_off();
+	else
+		return -EINVAL;
+	return len;
+}
+
+static const struct file_operations trigger_fops = {
+	.owner = THIS_MODULE,
+	.write = trigger_write,
+	.llseek = noop_llseek,
+};
+
 static const struct file_operations pfn_fops = {
 	.owner = THIS_MODULE,
 	.read = pfn_read,
@@ -65,6 +97,7 @@ static int __init refprobe_init(void)
 {
 	dir = debugfs_create_dir("daxgup_refprobe", NULL);
 	debugfs_create_file("pfn", 0600, dir, NULL, &pfn_fops);
+	debugfs_create_file("trigger", 0200, dir, NULL, &trigger_fops);
 	return 0;
 }
 

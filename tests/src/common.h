@@ -31,8 +31,14 @@
 
 #define PAGE 4096UL
 
-/* Exit codes of every test program. */
-enum { T_PASS = 0, T_FAIL = 1, T_SETUP = 2 };
+/*
+ * Exit codes of every test program. T_BUG: every check passed except the
+ * ones that make up the bug's own signature (BUG_CHECK), whose evidence was
+ * printed as "# bug: ..." lines. The harness counts that as XFAIL only on a
+ * kernel that lacks the fix, and only if the declared evidence and no other
+ * kernel message came with it (tests/expectations).
+ */
+enum { T_PASS = 0, T_FAIL = 1, T_SETUP = 2, T_BUG = 3 };
 
 static inline void diag(const char *fmt, ...)
 {
@@ -49,6 +55,11 @@ static inline void diag(const char *fmt, ...)
 /* A precondition the guest could not provide: never a silent skip. */
 #define SETUP_FAIL(...) do { diag("setup: " __VA_ARGS__); exit(T_SETUP); } while (0)
 #define CHECK(cond, ...) do { if (!(cond)) { diag("FAIL: " __VA_ARGS__); failed = 1; } } while (0)
+/* A check whose failure is the bug the scenario demonstrates. */
+#define BUG_CHECK(cond, ...) do { if (!(cond)) { diag("bug: " __VA_ARGS__); bug_seen = 1; } } while (0)
+static int bug_seen;
+/* The exit code: any other failure wins over the bug's signature. */
+#define VERDICT() (failed ? T_FAIL : bug_seen ? T_BUG : T_PASS)
 
 __attribute__((constructor)) static void ignore_sigpipe(void)
 {

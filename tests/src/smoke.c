@@ -33,7 +33,7 @@ static int round_trip(int fd, size_t len, int is_file)
 	b = map_file(fd, len);
 	CHECK(check_fill(b, len, is_file ? 0xa5 : 0x5a), "a new mapping does not see the data");
 	munmap(b, len);
-	return failed;
+	return VERDICT();
 }
 
 int main(int argc, char **argv)
@@ -61,5 +61,5 @@ int main(int argc, char **argv)
 		round_trip(fd, len, 0);
 		close(fd);
 	}
-	return failed;
+	return VERDICT();
 }
