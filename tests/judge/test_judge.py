@@ -62,6 +62,11 @@ class Boot:
         return self
 
     def write(self, d, plan):
+        if getattr(self, 'dead', False):   # the guest left nothing behind
+            os.makedirs(d)
+            for n, name, _, _ in self.tests:
+                plan.write(f'{self.part} {n} {name}\n')
+            return
         os.makedirs(os.path.join(d, 't'))
         with open(os.path.join(d, 'kmsg.log'), 'w') as f:
             seq = 0
@@ -196,6 +201,12 @@ b = Boot().test('scen-A').test('scen-A2')
 b.tests[1][2].clear()
 p, r, _ = judge('base', b)
 case('a test without a record fails', 'scen-A2' in r and r['scen-A2'][0] == 'not ok', p.stdout)
+b = Boot().test('scen-A').test('scen-B', rc=3, out=['# bug: the bug'])
+b.dead = True
+p, r, _ = judge('base', b)
+case('a guest that left nothing: every test fails, no crash of the judge',
+     p.returncode == 1 and r.get('scen-A', ('',))[0] == 'not ok' and r.get('scen-B', ('',))[0] == 'not ok'
+     and r.get('kmsg-complete', ('',))[0] == 'not ok' and 'Traceback' not in p.stderr, p.stdout + p.stderr)
 # 10. KUnit, strictly.
 for desc, log, want in [
         ('a listed suite that did not run fails', [l for l in KUNIT_LOG if 'suite_a' not in l and 'case_' not in l], 'did not run'),
