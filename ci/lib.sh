@@ -42,11 +42,14 @@ need_series() {
 
 # The versions of the tools a build or a boot depends on, as one short id.
 toolchain_id() {
-	{ rustc --version; clang --version | head -n1; bindgen --version; ccache --version | head -n1; } 2>&1 |
+	{ rustc --version; clippy-driver --version; rustfmt --version; clang --version | head -n1
+	  bindgen --version; ccache --version | head -n1; } 2>&1 |
 		sha256sum | cut -c1-12
 }
 vm_tools_id() {
-	{ qemu-system-x86_64 --version | head -n1; vng --version; } 2>&1 | sha256sum | cut -c1-12
+	# the host's tools run in the guest, and the compiler of tests/
+	{ qemu-system-x86_64 --version | head -n1; vng --version; ndctl --version; daxctl --version
+	  mkfs.xfs -V; mke2fs -V; cc --version | head -n1; } 2>&1 | sha256sum | cut -c1-12
 }
 
 # verdict_key KIND COMMIT ARGS...: a key of everything a verdict depends on:

@@ -224,8 +224,8 @@ MODE=run N=0
 suite
 planted warn-after-last && trigger warn
 planted lockdep-off && trigger lockdep-off
-m=0; mark "suite end" && m=1
 [ -s $W/loopdev ] && losetup -d "$(cat $W/loopdev)"
+m=0; mark "suite end" && m=1
 alive=0; kill -0 "$READER" 2>/dev/null && alive=1
 printf 'warn_count=%s\noops_count=%s\ndebug_locks=%s\nreader_alive=%s\nmark_end=%s\n' \
 	"$(counter warn_count)" "$(counter oops_count)" \

@@ -21,7 +21,7 @@ KSRC = os.environ.get('KERNEL_SRC')
 EXPECT = """\
 scen-A | - | main | - | -
 scen-B | 5 | main | ^the bug$ | ^WARNING: CPU: [0-9]+ PID: [0-9]+ at fs/dax\\.c:[0-9]+ dax_disassociate_entry
-scen-own | 21 | own | ^the own bug$ | ^BUG: unable to handle page fault; ^Oops:
+scen-own | 21 | own | ^the own bug$ | ^BUG: unable to handle page fault; ^Oops: [0-9]+ \\[#1\\] .*\\nRIP: 0010:the_pinned_release\\+
 """
 KUNIT = "suite_a 1 1=2\n"
 WARN = ['------------[ cut here ]------------',
@@ -73,7 +73,8 @@ class Boot:
             for m in self.msgs + ['daxgup-harness: suite end']:
                 if self.skip_seq is not None and seq == self.skip_seq:
                     seq += 3
-                f.write(f'6,{seq},{seq * 10},-;{m}\n')
+                m, prio = m if isinstance(m, tuple) else (m, 6)
+                f.write(f'{prio},{seq},{seq * 10},-;{m}\n')
                 seq += 1
         with open(os.path.join(d, 'plan'), 'w') as f:
             for n, name, _, _ in self.tests:
@@ -91,7 +92,7 @@ class Boot:
             f.writelines(f'{k}={v}\n' for k, v in fin.items())
 
 
-def judge(level, *boots, kunit=KUNIT):
+def judge(level, *boots, kunit=KUNIT, partial=True):
     with tempfile.TemporaryDirectory() as tmp:
         for name, text in (('expect', EXPECT), ('kunit', kunit)):
             with open(os.path.join(tmp, name), 'w') as f:
@@ -103,7 +104,8 @@ def judge(level, *boots, kunit=KUNIT):
                 b.write(d, plan)
                 dirs.append(d)
         p = subprocess.run([sys.executable, JUDGE, '--level', str(level), '--plan', os.path.join(tmp, 'plan'),
-                            '--expect', os.path.join(tmp, 'expect'), '--kunit', os.path.join(tmp, 'kunit')] + dirs,
+                            '--expect', os.path.join(tmp, 'expect'), '--kunit', os.path.join(tmp, 'kunit')]
+                           + (['--partial'] if partial else []) + dirs,
                            capture_output=True, text=True)
         kp = None
         if KSRC:
@@ -221,13 +223,34 @@ case('a failing suite not in tests/kunit-suites fails', is_(r, 'kunit-other-suit
 p, r, _ = judge(1, clean())
 case('KUnit cases are nested as subtests', '    # Subtest: kunit-suite_a' in p.stdout and '    ok 2 case_two' in p.stdout, p.stdout)
 # 11. A boot of its own: its oops is the bug; anything else in that boot fails it.
-own = Boot('own:scen-own').test('scen-own', rc=3, out=['# bug: the own bug'],
-                                inside=['BUG: unable to handle page fault for address: ffd4', 'Oops: 0002 [#1] SMP', 'Call Trace:'], oops=1)
+OOPS = ['BUG: unable to handle page fault for address: ffd4', 'Oops: 0002 [#1] SMP', 'CPU: 0 PID: 2',
+        'RIP: 0010:the_pinned_release+0xd/0xa0', 'Call Trace:', '---[ end trace 0000000000000000 ]---']
+own = Boot('own:scen-own').test('scen-own', rc=3, out=['# bug: the own bug'], inside=OOPS, oops=1)
 own.final['debug_locks'] = '0'
 p, r, _ = judge('base', clean(), own)
 case('own boot: the declared oops is XFAIL, lockdep off after it allowed', is_(r, 'scen-own', 'ok', '^XFAIL fixed by patch 21'), p.stdout)
 own2 = Boot('own:scen-own').test('scen-own', rc=3, out=['# bug: the own bug'], after=OTHER_WARN)
 p, r, _ = judge('base', clean(), own2)
 case('own boot: a report after the test fails it', is_(r, 'scen-own', 'not ok', 'in its own boot'), p.stdout)
+own3 = Boot('own:scen-own').test('scen-own', rc=3, out=['# bug: the own bug'],
+                                 inside=[l.replace('the_pinned_release', 'xfs_something_else') for l in OOPS], oops=1)
+p, r, _ = judge('base', clean(), own3)
+case('own boot: an oops in another function is not the declared one', is_(r, 'scen-own', 'not ok', 'outside the declared'), p.stdout)
+# 12. What the review found.
+p, r, _ = judge('base', Boot().test('scen-A'), partial=False)
+case('a scenario of tests/expectations that the suite does not run fails',
+     is_(r, 'expectations-all-planned', 'not ok', 'scen-B, scen-own'), p.stdout)
+p, r, _ = judge('base', Boot().test('scen-A', inside=[('EXT4-fs error (device pmem0): bad block', 3)]))
+case('a KERN_ERR message in a window fails the test', is_(r, 'scen-A', 'not ok', 'EXT4-fs error'), p.stdout)
+p, r, _ = judge('base', Boot().test('scen-A').test('scen-B', rc=3, out=['# bug: the bug'], inside=[('Buffer I/O error on dev pmem0', 3)]))
+case('a KERN_ERR message in an XFAIL window is not the declared signature', is_(r, 'scen-B', 'not ok', 'Buffer I/O error'), p.stdout)
+p, r, _ = judge('base', Boot().test('scen-A', inside=[('9pnet_virtio: no channels available for device ', 3)]))
+case('the benign boot-time 9p message is not a report', is_(r, 'scen-A', 'ok'), p.stdout)
+p, r, _ = judge('base', Boot().test('scen-A').test('scen-B', rc=3, out=['# bug: the bug', '# FAIL: something else'], inside=WARN, warn=1))
+case('exit 3 with another failed check is a failure', is_(r, 'scen-B', 'not ok', 'failed check besides the bug'), p.stdout)
+b = Boot().test('scen-A')
+b.tests[0][2]['warn_before'] = -1
+p, r, _ = judge('base', b)
+case('an unreadable warn_count fails the test', is_(r, 'scen-A', 'not ok', 'could not be read'), p.stdout)
 print(f'{N - FAILED} passed, {FAILED} failed')
 sys.exit(1 if FAILED else 0)
