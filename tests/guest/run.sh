@@ -55,12 +55,18 @@ mark() {
 	return 1
 }
 
-# Which boot runs NAME: "own" if tests/expectations says so.
-boot_of() { awk -F'|' -v n="$1" '{gsub(/ /, "", $1); gsub(/ /, "", $3)} $1 == n {print $3; exit}' "$EXPECT"; }
+# Which boot runs NAME: "own" if tests/expectations says so. Read once: a
+# process per test costs seconds under TCG.
+declare -A BOOT_OF
+while IFS='|' read -r name _ boot _; do
+	name=${name//[[:space:]]/} boot=${boot//[[:space:]]/}
+	case $name in ''|'#'*) continue ;; esac
+	BOOT_OF[$name]=$boot
+done <"$EXPECT"
 selected() {
 	local own
 	[ -z "$ONLY" ] || [[ "$1" =~ $ONLY ]] || return 1
-	own=$(boot_of "$1")
+	own=${BOOT_OF[$1]:-}
 	case $PART in
 	main) [ "$own" != own ] ;;
 	own:*) [ "$1" = "${PART#own:}" ] ;;
