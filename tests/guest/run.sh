@@ -128,7 +128,7 @@ need() { # check a guest precondition; print what is missing
 
 guest_ready() {
 	need "no /dev/pmem0: is memmap=!  on the command line and X86_PMEM_LEGACY/BLK_DEV_PMEM on?" test -b /dev/pmem0 || return 2
-	for c in ndctl daxctl mkfs.ext4 mkfs.xfs losetup insmod pkill; do
+	for c in ndctl daxctl mkfs.ext2 mkfs.ext4 mkfs.xfs losetup insmod pkill; do
 		need "$c not found in the guest (run ci/setup on the host)" command -v $c || return 2
 	done
 	need "test programs missing in $BIN" test -x "$BIN/scenarios" -a -x "$BIN/smoke" || return 2
@@ -139,10 +139,14 @@ guest_ready() {
 mkfs_mount() { # fs
 	umount "$MNT" 2>/dev/null
 	case $1 in
+	ext2) mkfs.ext2 -q -F -b 4096 /dev/pmem0 128M || return 2 ;;
 	ext4) mkfs.ext4 -q -F -b 4096 /dev/pmem0 128M || return 2 ;;
 	xfs) mkfs.xfs -q -f -b size=4096 -m reflink=1,rmapbt=1 -d size=320m /dev/pmem0 || return 2 ;;
 	esac
-	mount -o dax=always /dev/pmem0 "$MNT" || { echo "# setup: mount -o dax=always of $1 failed"; return 2; }
+	# ext2 knows only "-o dax"
+	local opt=dax=always
+	[ "$1" = ext2 ] && opt=dax
+	mount -o $opt /dev/pmem0 "$MNT" || { echo "# setup: mount -o $opt of $1 failed"; return 2; }
 	grep -q " $MNT .*dax" /proc/mounts || { echo "# setup: $1 mounted without dax"; return 2; }
 }
 
@@ -188,7 +192,7 @@ suite() {
 	t guest-ready guest_ready
 	t load-refprobe insmod "${DAXGUP_KMOD:-/nonexistent}"
 	t loop-device loop_device
-	for fs in ext4 xfs; do
+	for fs in ext4 xfs ext2; do
 		t "$fs-mkfs-mount-dax" mkfs_mount $fs
 		t "$fs-smoke-mmap" "$BIN/smoke" file "$MNT/smoke" $((8 << 20))
 		t "$fs-T-pin" "$S" pin "$MNT"
@@ -198,6 +202,7 @@ suite() {
 		t "$fs-T-final" "$S" final "$MNT"
 		t "$fs-T-ref" "$S" ref "$MNT"
 		t "$fs-T-pin-stats" with_odirect "$S" pin-stats "$MNT"
+		t "$fs-T-fault-trunc" "$S" fault-trunc "$MNT"
 		t "$fs-umount" umount "$MNT"
 	done
 	t devdax-4K-create ns_mode devdax 4K

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The DAX-gup scenarios of the series map (section 2.3). Each one states the
- * behaviour the fixed kernel must show and checks it; on the base kernel the
- * ones that demonstrate the bug fail, which the runner reports as XFAIL.
+ * behaviour the fixed kernel must show and checks it; a kernel without the
+ * fix shows the bug, which the scenario reports with BUG_CHECK ("# bug:"
+ * lines) and exit status 3, and ci/judge reports as XFAIL if it matches the
+ * signature in tests/expectations.
  *
- *   scenarios pin|trunc|unmapped|final|ref|pin-stats <dax-mount-dir>
+ *   scenarios pin|trunc|trunc-intr|unmapped|final|ref|pin-stats|fault-trunc <dax-mount-dir>
  *   scenarios dev <devdax-device> <daxctl-device-name>
  *
- * Exit: 0 pass, 1 fail, 2 the guest could not set the scenario up.
+ * Exit: 0 pass, 1 fail, 2 the guest could not set the scenario up, 3 the
+ * bug was observed (and nothing else failed).
  */
 #include "common.h"
 #include <limits.h>
@@ -100,7 +103,11 @@ static int truncate_pinned(const char *dir, int unmap_first, int intr)
 	pin_release(&p);
 	diag("ftruncate returned %d (%s) after %lld ms; pin drain started after %lld ms",
 	     ret, ret ? strerror(err) : "ok", t1 - t0, p.drained_at - t0);
-	if (intr) {
+	if (intr && ret == 0 && t1 < p.drained_at) {
+		/* no wait at all, so nothing to interrupt: the bug itself */
+		BUG_CHECK(0, "truncate completed %lld ms before the pinned page was released",
+			  p.drained_at - t1);
+	} else if (intr) {
 		CHECK(ret == -1 && err == EINTR, "a signal during the wait must give EINTR");
 		CHECK(got_usr1, "SIGUSR1 was not delivered");
 		CHECK(ftruncate(fd, 0) == 0, "ftruncate after the drain: %s", strerror(errno));
@@ -443,11 +450,43 @@ static int t_dev(const char *dev, const char *name)
 	return VERDICT();
 }
 
+/*
+ * T-fault-trunc: truncate a faulted DAX file that nothing pins, to a
+ * partial size and then to 0. There is nothing to wait for, and no kernel
+ * report may appear: every filesystem must zap the mappings before it frees
+ * the blocks (from patch 06 on, truncate warns otherwise).
+ */
+static int t_fault_trunc(const char *dir)
+{
+	const size_t len = 64 * PAGE;
+	const char *file = path(dir, "fault-trunc");
+	int fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	unsigned char *a;
+
+	if (fd < 0)
+		SETUP_FAIL("open %s: %s", file, strerror(errno));
+	if (ftruncate(fd, len))
+		SETUP_FAIL("ftruncate %s: %s", file, strerror(errno));
+	if (!is_dax(fd))
+		SETUP_FAIL("%s is not a DAX file (mount -o dax?)", file);
+	a = map_file(fd, len);
+	fill(a, len, 0x66);	/* a write fault on every page */
+	CHECK(msync(a, len, MS_SYNC) == 0, "msync: %s", strerror(errno));
+	CHECK(ftruncate(fd, len / 2 + 100) == 0, "ftruncate to a partial page: %s", strerror(errno));
+	CHECK(check_fill(a, len / 2, 0x66), "bytes before the new size changed");
+	CHECK(ftruncate(fd, 0) == 0, "ftruncate to 0: %s", strerror(errno));
+	munmap(a, len);
+	close(fd);
+	unlink(file);
+	return VERDICT();
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 3)
-		SETUP_FAIL("usage: %s pin|trunc|trunc-intr|unmapped|final|ref|pin-stats DIR | dev DEV NAME", argv[0]);
+		SETUP_FAIL("usage: %s pin|trunc|trunc-intr|unmapped|final|ref|pin-stats|fault-trunc DIR | dev DEV NAME",
+			   argv[0]);
 	if (!strcmp(argv[1], "pin"))
 		return t_pin(argv[2]);
 	if (!strcmp(argv[1], "trunc"))
@@ -462,6 +501,8 @@ int main(int argc, char **argv)
 		return t_ref(argv[2]);
 	if (!strcmp(argv[1], "pin-stats"))
 		return t_pin_stats(argv[2]);
+	if (!strcmp(argv[1], "fault-trunc"))
+		return t_fault_trunc(argv[2]);
 	if (!strcmp(argv[1], "dev") && argc == 4)
 		return t_dev(argv[2], argv[3]);
 	SETUP_FAIL("unknown scenario %s", argv[1]);
