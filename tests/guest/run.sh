@@ -195,6 +195,7 @@ suite() {
 	for fs in ext4 xfs ext2; do
 		t "$fs-mkfs-mount-dax" mkfs_mount $fs
 		t "$fs-smoke-mmap" "$BIN/smoke" file "$MNT/smoke" $((8 << 20))
+		t "$fs-T-fault-trunc" "$S" fault-trunc "$MNT"
 		t "$fs-T-pin" "$S" pin "$MNT"
 		t "$fs-T-trunc" "$S" trunc "$MNT"
 		t "$fs-T-trunc-eintr" "$S" trunc-intr "$MNT"
@@ -202,7 +203,6 @@ suite() {
 		t "$fs-T-final" "$S" final "$MNT"
 		t "$fs-T-ref" "$S" ref "$MNT"
 		t "$fs-T-pin-stats" with_odirect "$S" pin-stats "$MNT"
-		t "$fs-T-fault-trunc" "$S" fault-trunc "$MNT"
 		t "$fs-umount" umount "$MNT"
 	done
 	t devdax-4K-create ns_mode devdax 4K
