@@ -38,18 +38,26 @@ static char *path(const char *dir, const char *name)
 	return p;
 }
 
-/* A one-page DAX file filled with @seed, mapped shared. */
-static void *dax_page_file(const char *file, unsigned char seed, int *fdp)
+/* A new, empty DAX file of @len bytes, open read-write. */
+static int dax_file(const char *file, size_t len)
 {
 	int fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	void *a;
 
 	if (fd < 0)
 		SETUP_FAIL("open %s: %s", file, strerror(errno));
-	if (ftruncate(fd, PAGE))
+	if (ftruncate(fd, len))
 		SETUP_FAIL("ftruncate %s: %s", file, strerror(errno));
 	if (!is_dax(fd))
-		SETUP_FAIL("%s is not a DAX file (mount -o dax=always?)", file);
+		SETUP_FAIL("%s is not a DAX file (mounted with -o dax or dax=always?)", file);
+	return fd;
+}
+
+/* A one-page DAX file filled with @seed, mapped shared. */
+static void *dax_page_file(const char *file, unsigned char seed, int *fdp)
+{
+	int fd = dax_file(file, PAGE);
+	void *a;
+
 	a = map_file(fd, PAGE);
 	fill(a, PAGE, seed);
 	if (msync(a, PAGE, MS_SYNC))
@@ -460,16 +468,9 @@ static int t_fault_trunc(const char *dir)
 {
 	const size_t len = 64 * PAGE;
 	const char *file = path(dir, "fault-trunc");
-	int fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	unsigned char *a;
+	int fd = dax_file(file, len);
+	unsigned char *a = map_file(fd, len);
 
-	if (fd < 0)
-		SETUP_FAIL("open %s: %s", file, strerror(errno));
-	if (ftruncate(fd, len))
-		SETUP_FAIL("ftruncate %s: %s", file, strerror(errno));
-	if (!is_dax(fd))
-		SETUP_FAIL("%s is not a DAX file (mount -o dax?)", file);
-	a = map_file(fd, len);
 	fill(a, len, 0x66);	/* a write fault on every page */
 	CHECK(msync(a, len, MS_SYNC) == 0, "msync: %s", strerror(errno));
 	CHECK(ftruncate(fd, len / 2 + 100) == 0, "ftruncate to a partial page: %s", strerror(errno));
