@@ -68,3 +68,28 @@ verdict_key() {
 
 # The number of patches in patches/ (excluding the cover letter).
 series_len() { ls "$TOP"/patches/[0-9][0-9][0-9][0-9]-*.patch 2>/dev/null | grep -vc '/0000-' || true; }
+
+# checkout_tree COMMIT DIR: check COMMIT of linux/ out into DIR (a build
+# slot's source tree) with a private index DIR.index, touching only the files
+# that change: files whose bytes stay the same keep their mtime, so make
+# rebuilds only what COMMIT really changes. Works from any previous state of
+# DIR, even one linux/ no longer has; linux/'s own checkout is never touched.
+checkout_tree() {
+	local commit=$1 dir=$2 gd
+	gd=$(git -C "$KSRC" rev-parse --absolute-git-dir)
+	if [ -f "$dir.index" ]; then
+		(
+			export GIT_DIR="$gd" GIT_INDEX_FILE="$dir.index" GIT_WORK_TREE="$dir"
+			cd "$dir"
+			git read-tree --reset "$commit"
+			git update-index -q --refresh >/dev/null 2>&1 || true
+			git diff-files --name-only -z | xargs -0 -r git checkout-index -f -u --
+			git clean -fdqx
+		) || die "could not check out $commit into $dir"
+	else
+		rm -rf "$dir"; mkdir -p "$dir"
+		GIT_DIR="$gd" GIT_INDEX_FILE="$dir.index" GIT_WORK_TREE="$dir" git read-tree "$commit" &&
+			GIT_DIR="$gd" GIT_INDEX_FILE="$dir.index" GIT_WORK_TREE="$dir" git checkout-index -a -f -u ||
+			die "could not check out $commit into $dir"
+	fi
+}

@@ -11,6 +11,7 @@
 use crate::c_defs::CTree;
 use crate::c_shim::{CFile, CShim};
 use crate::entry::{self, DaxEntry, XaEntry};
+use crate::geometries::PAGES_4K;
 use crate::proptests::MAX_PHYS_PFN;
 use crate::{idle, lock};
 use proptest::prelude::*;
@@ -35,8 +36,12 @@ fn entry_flag_bits_match_c() {
 #[test]
 fn page_geometry_matches_c() {
     let t = CTree::x86_64();
-    assert_eq!(t.value("PAGE_SHIFT"), entry::PAGE_SHIFT.into());
-    assert_eq!(t.value("PMD_ORDER"), entry::PMD_ORDER.into());
+    // The geometry the host tests call 4K is x86_64's, as the tree defines it.
+    let g = entry::Geometry::new(
+        t.value("PAGE_SHIFT").try_into().unwrap(),
+        t.value("PMD_ORDER").try_into().unwrap(),
+    );
+    assert_eq!(g, PAGES_4K);
 }
 
 /// The value-entry helpers of include/linux/xarray.h and the entry accessors of fs/dax.c,
@@ -151,7 +156,7 @@ fn value_entries_match_compiled_c() {
             rust.extend([
                 ("dax_to_pfn()", e.pfn() as u64),
                 ("dax_is_locked()", e.is_locked().into()),
-                ("dax_entry_order()", e.order().into()),
+                ("dax_entry_order()", e.order(PAGES_4K).into()),
                 ("dax_is_pmd_entry()", e.is_pmd().into()),
                 ("dax_is_zero_entry()", e.is_zero().into()),
                 ("dax_is_empty_entry()", e.is_empty().into()),
@@ -183,7 +188,7 @@ fn every_physical_pfn_fits_an_entry() {
         crate::proptests::MAX_PHYSMEM_BITS,
         "the property tests' bound"
     );
-    let max_pfn = (1usize << (bits - entry::PAGE_SHIFT)) - 1;
+    let max_pfn = (1usize << (bits - PAGES_4K.page_shift())) - 1;
     assert!(max_pfn <= DaxEntry::MAX_PFN);
     let e = DaxEntry::new(max_pfn, entry::DAX_FLAGS).unwrap();
     assert_eq!(e.pfn(), max_pfn);
@@ -200,7 +205,7 @@ fn wait_table_constants_match_c() {
         lock::WAIT_TABLE_ENTRIES as u128
     );
     assert_eq!(t.value("GOLDEN_RATIO_64"), lock::GOLDEN_RATIO_64.into());
-    assert_eq!(t.value("PG_PMD_COLOUR"), lock::PG_PMD_COLOUR as u128);
+    assert_eq!(t.value("PG_PMD_COLOUR"), PAGES_4K.pmd_colour() as u128);
     // hash_long() is hash_64() on 64-bit, and x86 has no arch-specific hash.
     let hash_h = t.read("include/linux/hash.h");
     assert!(hash_h.contains("#define hash_long(val, bits) hash_64(val, bits)"));

@@ -23,7 +23,7 @@
 //! task that then does not lock the entry must pass the wake-up on with
 //! [`put_unlocked_entry()`], or the next waiter sleeps forever.
 
-use crate::entry::{DaxEntry, XaEntry, PMD_ORDER};
+use crate::entry::{DaxEntry, Geometry, XaEntry};
 
 /// Bits of a wait-table index: 4096 queues, as the per-zone page wait tables.
 pub(crate) const WAIT_TABLE_BITS: u32 = 12;
@@ -33,9 +33,6 @@ pub(crate) const WAIT_TABLE_ENTRIES: usize = 1 << WAIT_TABLE_BITS;
 
 /// The multiplier of the kernel's `hash_64()` (`GOLDEN_RATIO_64`).
 pub(crate) const GOLDEN_RATIO_64: u64 = 0x61c8_8646_80b5_83eb;
-
-/// The low bits of a page offset within a PMD (`PG_PMD_COLOUR`).
-pub(crate) const PG_PMD_COLOUR: usize = (1 << PMD_ORDER) - 1;
 
 /// The kernel's generic `hash_64()`: the top `bits` bits of `val * GOLDEN_RATIO_64`.
 ///
@@ -54,13 +51,13 @@ pub(crate) struct WaitKey {
 }
 
 impl WaitKey {
-    /// The key of `entry`, found at `index` of the XArray at address `xa`.
+    /// The key of `entry`, found at `index` of the XArray at address `xa`, in geometry `g`.
     ///
     /// For a PMD entry the index is aligned down to the PMD, so that every index the entry
     /// covers has the same key (`dax_entry_waitqueue()`).
-    pub(crate) const fn new(xa: usize, index: usize, entry: DaxEntry) -> Self {
+    pub(crate) const fn new(g: Geometry, xa: usize, index: usize, entry: DaxEntry) -> Self {
         let entry_start = if entry.is_pmd() {
-            index & !PG_PMD_COLOUR
+            index & !g.pmd_colour()
         } else {
             index
         };
@@ -103,6 +100,9 @@ pub(crate) enum Found {
 /// The kernel implements it with `xas_*()` and the wait queues of fs/dax.c; the host models
 /// with loom.
 pub(crate) trait EntryLockOps {
+    /// The page geometry of the entries.
+    fn geometry(&self) -> Geometry;
+
     /// Takes the XArray lock (`xas_lock_irq()`).
     fn xa_lock(&mut self);
 
@@ -142,13 +142,13 @@ pub(crate) trait EntryLockOps {
 pub(crate) fn get_unlocked_entry<O: EntryLockOps>(ops: &mut O, order: u32) -> Found {
     loop {
         let xa = ops.load();
-        if xa == XaEntry::NULL {
+        if xa == XaEntry(0) {
             return Found::Nothing;
         }
         let Some(entry) = DaxEntry::from_xa(xa) else {
             return Found::NotDax(xa);
         };
-        if entry.order() < order {
+        if entry.order(ops.geometry()) < order {
             return Found::Conflict;
         }
         if !entry.is_locked() {

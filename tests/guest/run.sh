@@ -200,6 +200,13 @@ suite() {
 		t "$fs-T-trunc" "$S" trunc "$MNT"
 		t "$fs-T-trunc-eintr" "$S" trunc-intr "$MNT"
 		t "$fs-T-unmapped" "$S" unmapped "$MNT"
+		t "$fs-T-trunc-locked" "$S" trunc-locked "$MNT"
+		t "$fs-T-warn-unzapped" "$S" warn-unzapped "$MNT"
+		[ $fs = ext2 ] || t "$fs-T-warn-busy" "$S" warn-busy "$MNT"
+		case $fs in
+		ext4) t "$fs-T-swap-boot" "$S" swap-boot "$MNT" ;;
+		xfs) t "$fs-T-swapext" "$S" swapext "$MNT" ;;
+		esac
 		t "$fs-T-final" "$S" final "$MNT"
 		t "$fs-T-ref" "$S" ref "$MNT"
 		t "$fs-T-pin-stats" with_odirect "$S" pin-stats "$MNT"

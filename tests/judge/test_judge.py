@@ -19,9 +19,10 @@ JUDGE = os.path.join(TOP, 'ci', 'judge')
 KSRC = os.environ.get('KERNEL_SRC')
 
 EXPECT = """\
-scen-A | - | main | - | -
-scen-B | 5 | main | ^the bug$ | ^WARNING: CPU: [0-9]+ PID: [0-9]+ at fs/dax\\.c:[0-9]+ dax_disassociate_entry
-scen-own | 21 | own | ^the own bug$ | ^BUG: unable to handle page fault; ^Oops: [0-9]+ \\[#1\\] .*\\nRIP: 0010:the_pinned_release\\+
+scen-A | - | main | - | - | -
+scen-B | 5 | main | ^the bug$ | ^WARNING: CPU: [0-9]+ PID: [0-9]+ at fs/dax\\.c:[0-9]+ dax_disassociate_entry | -
+scen-own | 21 | own | ^the own bug$ | ^BUG: unable to handle page fault; ^Oops: [0-9]+ \\[#1\\] .*\\nRIP: 0010:the_pinned_release\\+ | -
+scen-W | 5 | main | ^no warning$ | - | ^WARNING: CPU: [0-9]+ PID: [0-9]+ at fs/dax\\.c:[0-9]+ dax_disassociate_entry
 """
 KUNIT = "suite_a 1 1=2\n"
 WARN = ['------------[ cut here ]------------',
@@ -174,6 +175,17 @@ for desc, kw, want in [
 ]:
     p, r, _ = judge('base', Boot().test('scen-A').test('scen-B', **kw))
     case(desc, is_(r, 'scen-B', 'not ok', want) and p.returncode != 0, p.stdout)
+# 7b. "with fix": a report that a kernel with the fix must show, and only that one.
+p, r, _ = judge(5, Boot().test('scen-A').test('scen-W', inside=WARN, warn=1))
+case('a required report on a kernel with the fix passes', is_(r, 'scen-W', 'ok', '^$'), p.stdout)
+p, r, _ = judge(5, Boot().test('scen-A').test('scen-W'))
+case('a required report that does not appear fails', is_(r, 'scen-W', 'not ok', 'must provoke did not appear'), p.stdout)
+p, r, _ = judge(5, Boot().test('scen-A').test('scen-W', inside=WARN + OTHER_WARN, warn=2))
+case('another report next to the required one fails', is_(r, 'scen-W', 'not ok', 'outside the declared'), p.stdout)
+p, r, _ = judge('base', Boot().test('scen-A').test('scen-W', rc=3, out=['# bug: no warning']))
+case('before the fix the missing report is the bug (XFAIL)', is_(r, 'scen-W', 'ok', '^XFAIL fixed by patch 5: no warning'), p.stdout)
+p, r, _ = judge('base', Boot().test('scen-A').test('scen-W', rc=3, out=['# bug: no warning'], inside=WARN, warn=1))
+case('before the fix the required report is not allowed', is_(r, 'scen-W', 'not ok', 'outside the declared'), p.stdout)
 # 8. Reports outside any window, and the log's own health.
 for desc, boot, name, want in [
         ('a WARNING in a test window fails that test', Boot().test('scen-A', inside=OTHER_WARN, warn=1), 'scen-A', 'outside the declared'),

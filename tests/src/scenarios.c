@@ -6,7 +6,8 @@
  * lines) and exit status 3, and ci/judge reports as XFAIL if it matches the
  * signature in tests/expectations.
  *
- *   scenarios pin|trunc|trunc-intr|unmapped|final|ref|pin-stats|fault-trunc <dax-mount-dir>
+ *   scenarios pin|trunc|trunc-intr|unmapped|final|ref|pin-stats|fault-trunc|
+ *             trunc-locked|swapext|swap-boot|warn-unzapped|warn-busy <dax-mount-dir>
  *   scenarios dev <devdax-device> <daxctl-device-name>
  *
  * Exit: 0 pass, 1 fail, 2 the guest could not set the scenario up, 3 the
@@ -15,7 +16,14 @@
 #include "common.h"
 #include <limits.h>
 #include <setjmp.h>
+#include <sys/ioctl.h>
 #include <sys/statfs.h>
+#include <sys/wait.h>
+
+/* Not in the uAPI headers: fs/ext4/ext4.h defines it (ioctl numbers are ABI). */
+#ifndef EXT4_IOC_SWAP_BOOT
+#define EXT4_IOC_SWAP_BOOT _IO('f', 17)
+#endif
 
 #define HOLD_MS 1500	/* how long the pin is held before the child drains it */
 
@@ -482,11 +490,208 @@ static int t_fault_trunc(const char *dir)
 	return VERDICT();
 }
 
+/* Write @text to the file at @file; 0 or an errno. */
+static int write_text(const char *file, const char *text)
+{
+	int fd = open(file, O_WRONLY), err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		err = errno;
+	close(fd);
+	return err;
+}
+
+static long read_count(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	long v = -1;
+
+	if (!f || fscanf(f, "%ld", &v) != 1)
+		SETUP_FAIL("read %s: %s", file, strerror(errno));
+	fclose(f);
+	return v;
+}
+
+#define DROP_ENTRIES "/sys/kernel/debug/daxgup_refprobe/drop-dax-entries"
+
+/*
+ * T-warn-unzapped and T-warn-busy: the kernel must warn when the entries
+ * of a DAX file go with truncate semantics while its layouts are not
+ * broken. The refprobe module does the wrong truncate on purpose
+ * (drop-dax-entries: the page cache dropped without breaking layouts).
+ * Unzapped: a faulted page that nothing pins; only a kernel that checks
+ * for zapped entries (patch 06) can tell. Busy: a pinned page whose entry a
+ * truncate has already zapped (a signal ended the wait, as in
+ * T-trunc-eintr); every kernel warns about the refcount. clear_warn_once
+ * re-arms the WARN_ON_ONCE()s first, so each filesystem's run can warn.
+ */
+static int t_warn(const char *dir, int busy)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
+	char fdtext[16];
+	struct pin p;
+	long before, after;
+	int fd, err;
+	unsigned char *a = dax_page_file(path(dir, "warn"), 0x5a, &fd);
+
+	if (write_text("/sys/kernel/debug/clear_warn_once", "1"))
+		SETUP_FAIL("clear_warn_once: %s (debugfs?)", strerror(errno));
+	if (busy) {
+		sigaction(SIGUSR1, &sa, NULL);
+		pin_page(&p, a, HOLD_MS, 300);
+		if (ftruncate(fd, 0) == 0 || errno != EINTR)
+			SETUP_FAIL("ftruncate of the pinned page did not wait (or was not interrupted), so its entry is not zapped");
+	}
+	snprintf(fdtext, sizeof(fdtext), "%d", fd);
+	before = read_count("/sys/kernel/warn_count");
+	err = write_text(DROP_ENTRIES, fdtext);
+	after = read_count("/sys/kernel/warn_count");
+	if (busy)
+		pin_release(&p);
+	if (err)
+		SETUP_FAIL("%s: %s (is the refprobe module loaded?)", DROP_ENTRIES, strerror(err));
+	diag("warn_count rose by %ld", after - before);
+	if (busy)
+		CHECK(after > before, "dropping the zapped entry of a pinned page gave no warning");
+	else
+		BUG_CHECK(after > before,
+			  "dropping the DAX entries of a mapped file whose layouts were not broken gave no warning");
+	munmap(a, PAGE);
+	close(fd);
+	unlink(path(dir, "warn"));
+	return VERDICT();
+}
+
+/*
+ * T-swapext (xfs: XFS_IOC_SWAPEXT, which xfs_fsr issues, through xfs_io) and
+ * T-swap-boot (ext4: EXT4_IOC_SWAP_BOOT): an ioctl that hands a file's blocks
+ * to another inode and truncates the file's page cache first. With a page of
+ * the file pinned, the fixed kernel breaks the layout, i.e. waits for the
+ * pin, before the blocks change owner.
+ */
+static int swap_pinned(const char *dir, int xfs)
+{
+	const char *file = path(dir, "swap"), *donor = path(dir, "swap.donor");
+	struct pin p;
+	long long t0, t1;
+	int fd, ret = -1, err = 0;
+	unsigned char buf[PAGE];
+	unsigned char *a;
+
+	/*
+	 * The donor first, so that the pinned file has the higher inode
+	 * number: xfs_mmaplock_two_inodes_and_break_dax_layout() locks the
+	 * lower one first and breaks the other's layout under both locks.
+	 */
+	if (xfs) {
+		int dfd = dax_file(donor, PAGE);
+
+		fill(buf, PAGE, 0x55);
+		if (pwrite(dfd, buf, PAGE, 0) != (ssize_t)PAGE || fsync(dfd))
+			SETUP_FAIL("write %s: %s", donor, strerror(errno));
+		close(dfd);
+	}
+	a = dax_page_file(file, 0x44, &fd);
+	pin_page(&p, a, HOLD_MS, -1);
+	t0 = now_ms();
+	if (xfs) {
+		char cmd[1200];
+
+		snprintf(cmd, sizeof(cmd), "xfs_io -c 'swapext %s' %s", donor, file);
+		ret = system(cmd);
+		ret = WIFEXITED(ret) ? WEXITSTATUS(ret) : -1;
+	} else {
+		ret = ioctl(fd, EXT4_IOC_SWAP_BOOT);
+		err = errno;
+	}
+	t1 = now_ms();
+	pin_release(&p);
+	diag("%s returned %d (%s) after %lld ms; pin drain started after %lld ms",
+	     xfs ? "xfs_io swapext" : "EXT4_IOC_SWAP_BOOT", ret,
+	     ret ? (xfs ? "xfs_io failed" : strerror(err)) : "ok", t1 - t0, p.drained_at - t0);
+	if (ret == 0) {
+		BUG_CHECK(t1 >= p.drained_at,
+			  "the extent swap completed %lld ms before the pinned page was released",
+			  p.drained_at - t1);
+		if (xfs) {
+			/* it really swapped: the file now has the donor's bytes */
+			CHECK(pread(fd, buf, PAGE, 0) == (ssize_t)PAGE && check_fill(buf, PAGE, 0x55),
+			      "after swapext the file does not hold the donor's bytes");
+		}
+	} else {
+		CHECK(0, "the swap failed, so it proves nothing");
+	}
+	CHECK(p.have_data && check_fill(p.data, PAGE, 0x44),
+	      "the pinned page's bytes changed under the pin");
+	munmap(a, PAGE);
+	close(fd);
+	unlink(file);
+	if (xfs)
+		unlink(donor);
+	return VERDICT();
+}
+
+/*
+ * T-trunc-locked: truncate a pinned page while its entry is locked, as
+ * fsync's dax_writeback_one() holds it across the write-protect walk and
+ * dax_flush(). The refprobe module holds the lock for LOCK_MS
+ * (lock-dax-entry), then writes the file back, which unlocks the entry the
+ * way fs/dax.c does and wakes its waiters. The busy-page scan must wait for
+ * the entry and then see the pin. 6.12's scan skips a locked entry:
+ * truncate then waits only for the entry lock, deletes the entry while the
+ * page is pinned and frees its block.
+ */
+#define LOCK_MS 600
+#define LOCK_ENTRY "/sys/kernel/debug/daxgup_refprobe/lock-dax-entry"
+
+static int t_trunc_locked(const char *dir)
+{
+	struct pin p;
+	long long t0, t1;
+	int fd, ret, err, status;
+	unsigned char *a = dax_page_file(path(dir, "trunc-locked"), 0x77, &fd);
+	pid_t locker;
+
+	pin_page(&p, a, HOLD_MS, -1);
+	locker = fork();
+	if (locker < 0)
+		SETUP_FAIL("fork: %s", strerror(errno));
+	if (locker == 0) {
+		char cmd[32];
+
+		snprintf(cmd, sizeof(cmd), "%d %d", fd, LOCK_MS);
+		_exit(write_text(LOCK_ENTRY, cmd) ? 2 : 0);
+	}
+	usleep(200000);	/* the locker takes the lock at once and holds it LOCK_MS */
+	t0 = now_ms();
+	ret = ftruncate(fd, 0);
+	err = errno;
+	t1 = now_ms();
+	pin_release(&p);
+	waitpid(locker, &status, 0);
+	diag("ftruncate returned %d (%s) after %lld ms; pin drain started after %lld ms",
+	     ret, ret ? strerror(err) : "ok", t1 - t0, p.drained_at - t0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		SETUP_FAIL("%s failed (is the refprobe module loaded?)", LOCK_ENTRY);
+	CHECK(ret == 0, "ftruncate failed: %s", strerror(err));
+	BUG_CHECK(ret || t1 >= p.drained_at,
+		  "truncate completed %lld ms before the pinned page was released",
+		  p.drained_at - t1);
+	CHECK(p.have_data && check_fill(p.data, PAGE, 0x77),
+	      "the pinned page's bytes changed under the pin");
+	munmap(a, PAGE);
+	close(fd);
+	unlink(path(dir, "trunc-locked"));
+	return VERDICT();
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 3)
-		SETUP_FAIL("usage: %s pin|trunc|trunc-intr|unmapped|final|ref|pin-stats|fault-trunc DIR | dev DEV NAME",
+		SETUP_FAIL("usage: %s pin|trunc|trunc-intr|unmapped|final|ref|pin-stats|fault-trunc|trunc-locked|swapext|swap-boot|warn-unzapped|warn-busy DIR | dev DEV NAME",
 			   argv[0]);
 	if (!strcmp(argv[1], "pin"))
 		return t_pin(argv[2]);
@@ -504,6 +709,16 @@ int main(int argc, char **argv)
 		return t_pin_stats(argv[2]);
 	if (!strcmp(argv[1], "fault-trunc"))
 		return t_fault_trunc(argv[2]);
+	if (!strcmp(argv[1], "swapext"))
+		return swap_pinned(argv[2], 1);
+	if (!strcmp(argv[1], "swap-boot"))
+		return swap_pinned(argv[2], 0);
+	if (!strcmp(argv[1], "trunc-locked"))
+		return t_trunc_locked(argv[2]);
+	if (!strcmp(argv[1], "warn-unzapped"))
+		return t_warn(argv[2], 0);
+	if (!strcmp(argv[1], "warn-busy"))
+		return t_warn(argv[2], 1);
 	if (!strcmp(argv[1], "dev") && argc == 4)
 		return t_dev(argv[2], argv[3]);
 	SETUP_FAIL("unknown scenario %s", argv[1]);

@@ -16,7 +16,8 @@
 
 use super::waitq::{Task, WaitQueue};
 use super::{expect_failure, model};
-use crate::entry::{DaxEntry, XaEntry};
+use crate::entry::{DaxEntry, Geometry, XaEntry};
+use crate::geometries::PAGES_4K;
 use crate::lock::{
     get_unlocked_entry, lock_entry, put_unlocked_entry, unlock_entry, EntryLockOps, Found, WaitKey,
     WakeMode,
@@ -69,6 +70,10 @@ impl<'a> ModelOps<'a> {
 }
 
 impl EntryLockOps for ModelOps<'_> {
+    fn geometry(&self) -> Geometry {
+        PAGES_4K
+    }
+
     fn xa_lock(&mut self) {
         assert!(self.guard.is_none(), "xa_lock() with the lock held");
         self.guard = Some(self.shared.slot.lock().unwrap());
@@ -88,7 +93,7 @@ impl EntryLockOps for ModelOps<'_> {
     }
 
     fn key(&self, entry: DaxEntry) -> WaitKey {
-        WaitKey::new(XA, INDEX, entry)
+        WaitKey::new(PAGES_4K, XA, INDEX, entry)
     }
 
     fn prepare(&mut self, key: WaitKey, exclusive: bool) {
