@@ -93,3 +93,41 @@ checkout_tree() {
 			die "could not check out $commit into $dir"
 	fi
 }
+
+# target_commit base|series|series@N: the commit of linux/ that a build
+# target names (series@N: base plus patches 1..N of the series branch).
+# Returns 2 for anything else, so that the caller prints its usage.
+target_commit() {
+	local target=$1 len n
+	case "$target" in
+	base) git -C "$KSRC" rev-parse base ;;
+	series|series@*)
+		need_series
+		len=$(git -C "$KSRC" rev-list --count base..series)
+		n=${target#series}; n=${n#@}; [ -n "$n" ] || n=$len
+		[[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -le "$len" ] || die "$target: the series branch has $len patches"
+		git -C "$KSRC" rev-parse "series~$((len - n))"
+		;;
+	*) return 2 ;;
+	esac
+}
+
+# config_unmet FRAGMENT CONFIG [SYMBOLS]: print, one per line, each
+# CONFIG_X=v of FRAGMENT that CONFIG (a .config made from it) does not have,
+# with what Kconfig gave instead; "=n" means unset. With SYMBOLS (a file of
+# symbol names without CONFIG_), options not listed there are not checked:
+# a tree without the symbol cannot have it.
+config_unmet() {
+	local frag=$1 cfg=$2 syms=${3:-} line sym val
+	while IFS= read -r line; do
+		case "$line" in CONFIG_*=*) ;; *) continue ;; esac
+		sym=${line%%=*}; val=${line#*=}
+		[ -z "$syms" ] || grep -qx "${sym#CONFIG_}" "$syms" || continue
+		if [ "$val" = n ]; then
+			grep -q "^$sym=" "$cfg" && echo "$line requested but Kconfig set $(grep "^$sym=" "$cfg")"
+		else
+			grep -qx "$line" "$cfg" || echo "$line requested but Kconfig gave: $(grep -E "^(# )?$sym[= ]" "$cfg" || echo unset)"
+		fi
+	done <"$frag"
+	return 0
+}

@@ -202,7 +202,10 @@ suite() {
 		t "$fs-T-unmapped" "$S" unmapped "$MNT"
 		t "$fs-T-trunc-locked" "$S" trunc-locked "$MNT"
 		t "$fs-T-warn-unzapped" "$S" warn-unzapped "$MNT"
-		[ $fs = ext2 ] || t "$fs-T-warn-busy" "$S" warn-busy "$MNT"
+		if [ $fs != ext2 ]; then
+			t "$fs-T-warn-busy" "$S" warn-busy "$MNT"
+			t "$fs-T-warn-refault" "$S" warn-refault "$MNT"
+		fi
 		case $fs in
 		ext4) t "$fs-T-swap-boot" "$S" swap-boot "$MNT" ;;
 		xfs) t "$fs-T-swapext" "$S" swapext "$MNT" ;;

@@ -110,6 +110,20 @@ static ssize_t trigger_write(struct file *f, const char __user *ubuf, size_t len
 	return len;
 }
 
+/* The open file @fd of the calling process, if it is a DAX file. */
+static struct file *dax_fget(unsigned int fd)
+{
+	struct file *file = fget(fd);
+
+	if (!file)
+		return ERR_PTR(-EBADF);
+	if (!dax_mapping(file->f_mapping)) {
+		fput(file);
+		return ERR_PTR(-EINVAL);
+	}
+	return file;
+}
+
 static ssize_t drop_write(struct file *f, const char __user *ubuf, size_t len, loff_t *ppos)
 {
 	struct address_space *mapping;
@@ -119,14 +133,10 @@ static ssize_t drop_write(struct file *f, const char __user *ubuf, size_t len, l
 
 	if (ret)
 		return ret;
-	file = fget(fd);
-	if (!file)
-		return -EBADF;
+	file = dax_fget(fd);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
 	mapping = file->f_mapping;
-	if (!dax_mapping(mapping)) {
-		fput(file);
-		return -EINVAL;
-	}
 	filemap_invalidate_lock(mapping);
 	truncate_pagecache_range(mapping->host, 0, -1);
 	filemap_invalidate_unlock(mapping);
@@ -150,14 +160,10 @@ static ssize_t lock_write(struct file *f, const char __user *ubuf, size_t len, l
 	buf[len] = 0;
 	if (sscanf(buf, "%u %u", &fd, &ms) != 2 || ms > 10000)
 		return -EINVAL;
-	file = fget(fd);
-	if (!file)
-		return -EBADF;
+	file = dax_fget(fd);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
 	mapping = file->f_mapping;
-	if (!dax_mapping(mapping)) {
-		fput(file);
-		return -EINVAL;
-	}
 	xas.xa = &mapping->i_pages;
 	xas_lock_irq(&xas);
 	entry = xas_load(&xas);

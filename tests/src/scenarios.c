@@ -7,7 +7,8 @@
  * signature in tests/expectations.
  *
  *   scenarios pin|trunc|trunc-intr|unmapped|final|ref|pin-stats|fault-trunc|
- *             trunc-locked|swapext|swap-boot|warn-unzapped|warn-busy <dax-mount-dir>
+ *             trunc-locked|swapext|swap-boot|warn-unzapped|warn-busy|
+ *             warn-refault <dax-mount-dir>
  *   scenarios dev <devdax-device> <daxctl-device-name>
  *
  * Exit: 0 pass, 1 fail, 2 the guest could not set the scenario up, 3 the
@@ -74,6 +75,15 @@ static void *dax_page_file(const char *file, unsigned char seed, int *fdp)
 	return a;
 }
 
+/* The end of a dax_page_file(): unmap it (unless @a is NULL), close and delete it. */
+static void dax_page_file_done(const char *file, void *a, int fd)
+{
+	if (a)
+		munmap(a, PAGE);
+	close(fd);
+	unlink(file);
+}
+
 /* T-pin: the pipe holds the DAX page itself (zero copy), not a copy. */
 static int t_pin(const char *dir)
 {
@@ -87,9 +97,7 @@ static int t_pin(const char *dir)
 	CHECK(p.have_data, "the pipe did not return a page");
 	CHECK(p.have_data && check_fill(p.data, PAGE, 0x22),
 	      "pipe bytes are not the page's current bytes: the pin is not of the DAX page");
-	munmap(a, PAGE);
-	close(fd);
-	unlink(path(dir, "pin"));
+	dax_page_file_done(path(dir, "pin"), a, fd);
 	return VERDICT();
 }
 
@@ -135,10 +143,7 @@ static int truncate_pinned(const char *dir, int unmap_first, int intr)
 	}
 	CHECK(p.have_data && check_fill(p.data, PAGE, 0x33),
 	      "the pinned page's bytes changed under the pin");
-	if (!unmap_first)
-		munmap(a, PAGE);
-	close(fd);
-	unlink(path(dir, "trunc"));
+	dax_page_file_done(path(dir, "trunc"), unmap_first ? NULL : a, fd);
 	return VERDICT();
 }
 
@@ -524,11 +529,18 @@ static long read_count(const char *file)
  * Unzapped: a faulted page that nothing pins; only a kernel that checks
  * for zapped entries (patch 06) can tell. Busy: a pinned page whose entry a
  * truncate has already zapped (a signal ended the wait, as in
- * T-trunc-eintr); every kernel warns about the refcount. clear_warn_once
- * re-arms the WARN_ON_ONCE()s first, so each filesystem's run can warn.
+ * T-trunc-eintr); every kernel warns about the refcount. Re-faulted: the
+ * same interrupted truncate zaps the entry, then the pin goes and the page
+ * is faulted in again, which must take the zapped mark off the entry
+ * (series-map 0.4(4)): only then does the wrong truncate of the idle, mapped
+ * page warn. clear_warn_once re-arms the WARN_ON_ONCE()s first, so each
+ * filesystem's run can warn.
  */
-static int t_warn(const char *dir, int busy)
+enum warn_case { WARN_UNZAPPED, WARN_BUSY, WARN_REFAULTED };
+
+static int t_warn(const char *dir, enum warn_case wc)
 {
+	int busy = wc != WARN_UNZAPPED;
 	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
 	char fdtext[16];
 	struct pin p;
@@ -544,23 +556,30 @@ static int t_warn(const char *dir, int busy)
 		if (ftruncate(fd, 0) == 0 || errno != EINTR)
 			SETUP_FAIL("ftruncate of the pinned page did not wait (or was not interrupted), so its entry is not zapped");
 	}
+	if (wc == WARN_REFAULTED) {
+		pin_release(&p);
+		/* the zap unmapped the page: this read faults it in again */
+		if (((volatile unsigned char *)a)[0] != 0x5a)
+			SETUP_FAIL("the re-faulted page does not hold the file's bytes");
+	}
 	snprintf(fdtext, sizeof(fdtext), "%d", fd);
 	before = read_count("/sys/kernel/warn_count");
 	err = write_text(DROP_ENTRIES, fdtext);
 	after = read_count("/sys/kernel/warn_count");
-	if (busy)
+	if (wc == WARN_BUSY)
 		pin_release(&p);
 	if (err)
 		SETUP_FAIL("%s: %s (is the refprobe module loaded?)", DROP_ENTRIES, strerror(err));
 	diag("warn_count rose by %ld", after - before);
-	if (busy)
+	if (wc == WARN_BUSY)
 		CHECK(after > before, "dropping the zapped entry of a pinned page gave no warning");
+	else if (wc == WARN_REFAULTED)
+		BUG_CHECK(after > before,
+			  "dropping the DAX entries of a file re-faulted after a zap gave no warning");
 	else
 		BUG_CHECK(after > before,
 			  "dropping the DAX entries of a mapped file whose layouts were not broken gave no warning");
-	munmap(a, PAGE);
-	close(fd);
-	unlink(path(dir, "warn"));
+	dax_page_file_done(path(dir, "warn"), a, fd);
 	return VERDICT();
 }
 
@@ -625,9 +644,7 @@ static int swap_pinned(const char *dir, int xfs)
 	}
 	CHECK(p.have_data && check_fill(p.data, PAGE, 0x44),
 	      "the pinned page's bytes changed under the pin");
-	munmap(a, PAGE);
-	close(fd);
-	unlink(file);
+	dax_page_file_done(file, a, fd);
 	if (xfs)
 		unlink(donor);
 	return VERDICT();
@@ -681,9 +698,7 @@ static int t_trunc_locked(const char *dir)
 		  p.drained_at - t1);
 	CHECK(p.have_data && check_fill(p.data, PAGE, 0x77),
 	      "the pinned page's bytes changed under the pin");
-	munmap(a, PAGE);
-	close(fd);
-	unlink(path(dir, "trunc-locked"));
+	dax_page_file_done(path(dir, "trunc-locked"), a, fd);
 	return VERDICT();
 }
 
@@ -691,7 +706,7 @@ int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 3)
-		SETUP_FAIL("usage: %s pin|trunc|trunc-intr|unmapped|final|ref|pin-stats|fault-trunc|trunc-locked|swapext|swap-boot|warn-unzapped|warn-busy DIR | dev DEV NAME",
+		SETUP_FAIL("usage: %s pin|trunc|trunc-intr|unmapped|final|ref|pin-stats|fault-trunc|trunc-locked|swapext|swap-boot|warn-unzapped|warn-busy|warn-refault DIR | dev DEV NAME",
 			   argv[0]);
 	if (!strcmp(argv[1], "pin"))
 		return t_pin(argv[2]);
@@ -716,9 +731,11 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "trunc-locked"))
 		return t_trunc_locked(argv[2]);
 	if (!strcmp(argv[1], "warn-unzapped"))
-		return t_warn(argv[2], 0);
+		return t_warn(argv[2], WARN_UNZAPPED);
 	if (!strcmp(argv[1], "warn-busy"))
-		return t_warn(argv[2], 1);
+		return t_warn(argv[2], WARN_BUSY);
+	if (!strcmp(argv[1], "warn-refault"))
+		return t_warn(argv[2], WARN_REFAULTED);
 	if (!strcmp(argv[1], "dev") && argc == 4)
 		return t_dev(argv[2], argv[3]);
 	SETUP_FAIL("unknown scenario %s", argv[1]);
