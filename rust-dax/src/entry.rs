@@ -113,7 +113,6 @@ pub struct DaxEntry(usize);
 
 impl DaxEntry {
     /// The largest pfn an entry can hold.
-    #[cfg(test)]
     pub const MAX_PFN: usize = usize::MAX >> (DAX_SHIFT + 1);
 
     /// Interprets an XArray entry as a DAX entry; `None` unless it is a value entry.
@@ -128,7 +127,6 @@ impl DaxEntry {
 
     /// A new entry for `pfn` with `flags` (only the bits of [`DAX_FLAGS`] are kept); `None` if
     /// `pfn` does not fit.
-    #[cfg(test)]
     pub const fn new(pfn: usize, flags: usize) -> Option<Self> {
         if pfn > Self::MAX_PFN {
             return None;
@@ -234,6 +232,12 @@ impl DaxEntry {
     pub const fn zapped(self) -> Self {
         // INVARIANT: setting a flag bit keeps the top bit clear.
         Self(self.0 | DAX_ZAP)
+    }
+
+    /// The same entry without the zapped mark.
+    pub const fn unzapped(self) -> Self {
+        // INVARIANT: clearing a bit keeps the top bit clear.
+        Self(self.0 & !DAX_ZAP)
     }
 
     /// The same entry with the lock bit clear.

@@ -26,12 +26,16 @@ proptest! {
     #[test]
     fn flag_changes_never_touch_the_pfn(pfn in 0..=MAX_PHYS_PFN, flags in 0..=DAX_FLAGS) {
         let e = DaxEntry::new(pfn, flags).unwrap();
-        for f in [e.locked(), e.unlocked(), e.zapped(), e.zapped().locked().unlocked()] {
+        for f in [e.locked(), e.unlocked(), e.zapped(), e.zapped().locked().unlocked(), e.unzapped()] {
             prop_assert_eq!(f.pfn(), pfn);
             prop_assert_eq!(f.is_pmd(), e.is_pmd());
             prop_assert_eq!(f.size(PAGES_4K), e.size(PAGES_4K));
         }
         prop_assert!(e.zapped().is_zapped() && e.locked().is_locked() && !e.unlocked().is_locked());
+        // a re-fault takes the zapped mark off and keeps every other flag
+        prop_assert!(!e.zapped().unzapped().is_zapped());
+        prop_assert_eq!(e.zapped().unzapped().flags(), flags & !DAX_ZAP);
+        prop_assert_eq!(e.locked().zapped().unzapped(), e.locked().unzapped());
     }
 
     #[test]

@@ -173,6 +173,16 @@ ns_mode() { # mode [align]
 	esac
 }
 
+# T-hwp poisons a page for good: it runs in a boot of its own, on a
+# filesystem it makes itself.
+t_hwp() { # fs scenario
+	ns_mode fsdax || return 2
+	mkfs_mount "$1" || return 2
+	"$BIN/scenarios" "$2" "$MNT"; local rc=$?
+	umount "$MNT" 2>/dev/null
+	return $rc
+}
+
 # T-dev sets its device up itself: it may run in a boot of its own.
 t_dev() {
 	ns_mode devdax 2M || return 2
@@ -210,6 +220,8 @@ suite() {
 		ext4) t "$fs-T-swap-boot" "$S" swap-boot "$MNT" ;;
 		xfs) t "$fs-T-swapext" "$S" swapext "$MNT" ;;
 		esac
+		t "$fs-T-fault-storm" "$S" fault-storm "$MNT" namespace0.0
+		t "$fs-T-insert-fail" "$S" insert-fail "$MNT"
 		t "$fs-T-final" "$S" final "$MNT"
 		t "$fs-T-ref" "$S" ref "$MNT"
 		t "$fs-T-pin-stats" with_odirect "$S" pin-stats "$MNT"
@@ -220,6 +232,10 @@ suite() {
 	t devdax-2M-create ns_mode devdax 2M
 	t devdax-2M-smoke-mmap "$BIN/smoke" dev /dev/dax0.0 $((8 << 20))
 	t devdax-T-dev t_dev
+	for fs in ext4 xfs; do
+		t "$fs-T-hwp" t_hwp $fs hwp
+		t "$fs-T-hwp-5000" t_hwp $fs hwp-5000
+	done
 	t fsdax-restore ns_mode fsdax
 	t fsdax-ext4-smoke-mmap fsdax_smoke
 }
