@@ -13,6 +13,22 @@ use crate::range::*;
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
+/// The tree's geometry for x86_64, the architecture the C is compiled for.
+fn geometry() -> Geometry {
+    static GEOMETRY: OnceLock<Geometry> = OnceLock::new();
+    *GEOMETRY.get_or_init(|| {
+        let page_shift = CTree::x86_64().value("PAGE_SHIFT");
+        let mut t = CTree::x86_64();
+        t.load("arch/x86/include/asm/sparsemem.h")
+            .load("include/linux/mmzone.h");
+        Geometry::new(
+            page_shift as u32,
+            t.value("SUBSECTION_SHIFT") as u32,
+            t.value("SECTION_SIZE_BITS") as u32,
+        )
+    })
+}
+
 /// The most ranges a pgmap of the tests has (the kernel's `ranges[]` is a flexible array).
 const MAX_RANGES: usize = 4;
 
@@ -168,16 +184,16 @@ impl Pgmap {
 
     /// What the driver answers, computed by the Rust functions, each with what it is.
     fn rust(&self) -> Vec<(String, u64)> {
-        let off = self.altmap_offset();
+        let (g, off) = (geometry(), self.altmap_offset());
         let mut out = Vec::new();
         for (i, r) in self.ranges.iter().enumerate() {
-            out.push((format!("pfn_first(range {i})"), pfn_first(*r, i, off)));
-            out.push((format!("pfn_end(range {i})"), pfn_end(*r)));
-            let len = pfn_len(*r, i, off, self.vmemmap_shift);
+            out.push((format!("pfn_first(range {i})"), pfn_first(g, *r, i, off)));
+            out.push((format!("pfn_end(range {i})"), pfn_end(g, *r)));
+            let len = pfn_len(g, *r, i, off, self.vmemmap_shift);
             out.push((format!("pfn_len(range {i})"), len));
         }
         for pfn in &self.pfns {
-            let valid = pfn_valid(&self.ranges, off, *pfn);
+            let valid = pfn_valid(g, &self.ranges, off, *pfn);
             out.push((format!("pgmap_pfn_valid({pfn:#x})"), valid.into()));
         }
         out
@@ -189,12 +205,14 @@ impl Pgmap {
 /// below 2^52), short unaligned ones (partial pages), any, and the edges.
 fn phys_range() -> impl Strategy<Value = PhysRange> {
     let top = u64::MAX - 1;
+    let g = geometry();
+    let (sub_shift, page_shift) = (g.subsection_shift(), g.page_shift());
     prop_oneof![
-        (0u64..1 << (52 - SUBSECTION_SHIFT), 1u64..1 << 12).prop_map(|(sub, n)| {
-            let start = sub << SUBSECTION_SHIFT;
-            PhysRange::new(start, start + (n << SUBSECTION_SHIFT) - 1).unwrap()
+        (0u64..1 << (52 - sub_shift), 1u64..1 << 12).prop_map(move |(sub, n)| {
+            let start = sub << sub_shift;
+            PhysRange::new(start, start + (n << sub_shift) - 1).unwrap()
         }),
-        (0..=MAX_PHYS_ADDR, 0u64..3 << PAGE_SHIFT)
+        (0..=MAX_PHYS_ADDR, 0u64..3 << page_shift)
             .prop_map(|(start, len)| { PhysRange::new(start, start + len).unwrap() }),
         (any::<u64>(), any::<u64>()).prop_map(move |(a, b)| {
             PhysRange::new(a.min(b).min(top), a.max(b).min(top)).unwrap()
@@ -226,9 +244,10 @@ fn pgmap() -> impl Strategy<Value = Pgmap> {
         prop::collection::vec(pick, 1..16),
     )
         .prop_map(|(ranges, altmap_valid, (r, f), vmemmap_shift, picks)| {
+            let g = geometry();
             let r0 = ranges[0];
             let (reserve, free) = if altmap_valid {
-                let span = pfn_end(r0) - phys_pfn(r0.start());
+                let span = pfn_end(g, r0) - g.phys_pfn(r0.start());
                 let reserve = r % (span + 1);
                 (reserve, f % (span - reserve + 1))
             } else {
@@ -247,11 +266,11 @@ fn pgmap() -> impl Strategy<Value = Pgmap> {
                 let (i, r) = (i % p.ranges.len(), p.ranges[i % p.ranges.len()]);
                 let pfn = match kind {
                     0 => any,
-                    1 => phys_pfn(r.start()),
-                    2 => pfn_first(r, i, off),
-                    3 => phys_pfn(r.end()),
-                    4 => pfn_end(r),
-                    _ => [0, u64::MAX, MAX_PHYS_ADDR >> PAGE_SHIFT][any as usize % 3],
+                    1 => g.phys_pfn(r.start()),
+                    2 => pfn_first(g, r, i, off),
+                    3 => g.phys_pfn(r.end()),
+                    4 => pfn_end(g, r),
+                    _ => [0, u64::MAX, g.phys_pfn(MAX_PHYS_ADDR)][any as usize % 3],
                 };
                 p.pfns.push(pfn.wrapping_add_signed(delta));
             }

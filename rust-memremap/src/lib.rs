@@ -6,16 +6,24 @@
 //! units include byte for byte; `ci/twin-check` compares them with the series tip. The memremap
 //! units arrive with patch 10 (`mm/memremap_folio.rs`); until then the files here are the
 //! reference the C code of mm/memremap.c is checked against, and `TWINS` marks them pending.
-//! Host-only tests: unit tests, property tests, and agreement with the C of the applied kernel
-//! tree (its constants, and its range helpers compiled and run).
+//! Host-only tests: unit tests, property tests, agreement with the C of the applied kernel tree
+//! (its constants, and its range helpers compiled and run), and a loom model of the
+//! request/release protocol against the pgmap's kill.
 #![cfg_attr(not(test), no_std)]
 // The cores are used by the kernel units and by the tests, not by this library.
 #![allow(dead_code)]
 
 pub mod range;
+pub mod refs;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod refs_tests;
+
+#[cfg(test)]
+mod models;
 
 #[cfg(test)]
 mod c_agreement;
