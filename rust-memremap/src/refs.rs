@@ -14,9 +14,12 @@
 //! it hands out and *releases* them when it is done. A request takes one reference on each
 //! folio. A folio whose count goes from 0 to 1 is one that its pgmap handed out afresh, and its
 //! first reference also holds the pgmap: the request takes a pgmap reference for it, which the
-//! folio's free path (`free_zone_device_folio()`) drops when the count returns to 0. A folio
-//! that already had references (fs-dax pages count 1 while idle on this kernel) keeps the pgmap
-//! through the references it had.
+//! folio's free path drops when the count returns to 0 (`free_zone_device_folio()` does so for
+//! DEVICE_PRIVATE and DEVICE_COHERENT folios; fs-dax and device-dax folios never reach 0 while
+//! they are 1-based, and must drop it in their free path once they are 0-based). A folio that
+//! already had references keeps the pgmap through whatever held it for those: for a 1-based
+//! fs-dax page that is the pgmap's initial reference, which only `memunmap_pages()` drops, so
+//! there the request does not keep the memmap; the caller's guarantee does.
 //!
 //! The request is refused, and takes nothing, once the pgmap is dying (`memunmap_pages()` has
 //! killed its reference): it holds a live reference of its own for as long as it touches the
