@@ -215,10 +215,12 @@ suite() {
 		if [ $fs != ext2 ]; then
 			t "$fs-T-warn-busy" "$S" warn-busy "$MNT"
 			t "$fs-T-warn-refault" "$S" warn-refault "$MNT"
+			t "$fs-T-ref-entry" "$S" ref-entry "$MNT"
 		fi
 		case $fs in
 		ext4) t "$fs-T-swap-boot" "$S" swap-boot "$MNT" ;;
-		xfs) t "$fs-T-swapext" "$S" swapext "$MNT" ;;
+		xfs) t "$fs-T-swapext" "$S" swapext "$MNT"
+		     t "$fs-T-ref-reflink" "$S" ref-reflink "$MNT" ;;
 		esac
 		t "$fs-T-fault-storm" "$S" fault-storm "$MNT" namespace0.0
 		t "$fs-T-insert-fail" "$S" insert-fail "$MNT"
