@@ -33,6 +33,22 @@ fn entry_flag_bits_match_c() {
     }
 }
 
+/// The insertion modifiers of patch 11 (`DAX_DIRTY`, `DAX_SHARED`) are outside the stored flags
+/// (`DAX_MASK`, which is the core's [`entry::DAX_FLAGS`]), so an entry made with them stores
+/// neither.
+#[test]
+fn insert_modifiers_are_not_stored() {
+    let mut t = CTree::x86_64();
+    t.load("include/linux/dax.h");
+    assert_eq!(t.value("DAX_MASK"), entry::DAX_FLAGS as u128);
+    for name in ["DAX_DIRTY", "DAX_SHARED"] {
+        let bit = t.value(name) as usize;
+        assert_eq!(bit & entry::DAX_FLAGS, 0, "{name}");
+        let e = DaxEntry::new(0x1234, bit | entry::DAX_PMD).unwrap();
+        assert_eq!((e.pfn(), e.flags()), (0x1234, entry::DAX_PMD), "{name}");
+    }
+}
+
 #[test]
 fn page_geometry_matches_c() {
     let t = CTree::x86_64();

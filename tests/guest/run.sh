@@ -136,12 +136,14 @@ guest_ready() {
 	need "no /proc/lockdep_stats (PROVE_LOCKING off?)" test -r /proc/lockdep_stats || return 2
 }
 
-mkfs_mount() { # fs
+mkfs_mount() { # fs [pmd: allocate 2 MiB-aligned extents, for PMD faults]
 	umount "$MNT" 2>/dev/null
+	local ext4_pmd= xfs_pmd=
+	[ "${2:-}" = pmd ] && ext4_pmd="-E stride=512,stripe_width=512" xfs_pmd=",su=2m,sw=1,agcount=2 -l size=64m"
 	case $1 in
 	ext2) mkfs.ext2 -q -F -b 4096 /dev/pmem0 128M || return 2 ;;
-	ext4) mkfs.ext4 -q -F -b 4096 /dev/pmem0 128M || return 2 ;;
-	xfs) mkfs.xfs -q -f -b size=4096 -m reflink=1,rmapbt=1 -d size=320m /dev/pmem0 || return 2 ;;
+	ext4) mkfs.ext4 -q -F -b 4096 $ext4_pmd /dev/pmem0 128M || return 2 ;;
+	xfs) mkfs.xfs -q -f -b size=4096 -m reflink=1,rmapbt=1 -d size=320m$xfs_pmd /dev/pmem0 || return 2 ;;
 	esac
 	# ext2 knows only "-o dax"
 	local opt=dax=always
@@ -176,8 +178,8 @@ ns_mode() { # mode [align]
 # T-hwp poisons a page for good: it runs in a boot of its own, on a
 # filesystem it makes itself.
 t_hwp() { # fs scenario
-	ns_mode fsdax || return 2
-	mkfs_mount "$1" || return 2
+	ns_mode fsdax 2M || return 2
+	mkfs_mount "$1" pmd || return 2
 	"$BIN/scenarios" "$2" "$MNT"; local rc=$?
 	umount "$MNT" 2>/dev/null
 	return $rc
@@ -216,11 +218,13 @@ suite() {
 			t "$fs-T-warn-busy" "$S" warn-busy "$MNT"
 			t "$fs-T-warn-refault" "$S" warn-refault "$MNT"
 			t "$fs-T-ref-entry" "$S" ref-entry "$MNT"
+			t "$fs-T-sync" "$S" sync "$MNT"
 		fi
 		case $fs in
 		ext4) t "$fs-T-swap-boot" "$S" swap-boot "$MNT" ;;
 		xfs) t "$fs-T-swapext" "$S" swapext "$MNT"
-		     t "$fs-T-ref-reflink" "$S" ref-reflink "$MNT" ;;
+		     t "$fs-T-ref-reflink" "$S" ref-reflink "$MNT"
+		     t "$fs-T-sync-reflink" "$S" sync-reflink "$MNT" ;;
 		esac
 		t "$fs-T-fault-storm" "$S" fault-storm "$MNT" namespace0.0
 		t "$fs-T-insert-fail" "$S" insert-fail "$MNT"

@@ -8,7 +8,8 @@
  *
  *   scenarios pin|trunc|trunc-intr|unmapped|final|ref|pin-stats|fault-trunc|
  *             trunc-locked|swapext|swap-boot|warn-unzapped|warn-busy|
- *             warn-refault|ref-entry|ref-reflink|insert-fail|hwp|hwp-5000
+ *             warn-refault|ref-entry|ref-reflink|sync|sync-reflink|
+ *             insert-fail|hwp|hwp-5000
  *             <dax-mount-dir>
  *   scenarios fault-storm <dax-mount-dir> <namespace under it>
  *   scenarios dev <devdax-device> <daxctl-device-name>
@@ -20,12 +21,21 @@
 #include <limits.h>
 #include <setjmp.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
 
 /* Not in the uAPI headers: fs/ext4/ext4.h defines it (ioctl numbers are ABI). */
 #ifndef EXT4_IOC_SWAP_BOOT
 #define EXT4_IOC_SWAP_BOOT _IO('f', 17)
+#endif
+
+/* include/uapi/asm-generic/mman-common.h and linux/mman.h (ABI), for old libcs */
+#ifndef MAP_SHARED_VALIDATE
+#define MAP_SHARED_VALIDATE 0x03
+#endif
+#ifndef MAP_SYNC
+#define MAP_SYNC 0x080000
 #endif
 
 /* include/uapi/linux/fs.h (ioctl numbers are ABI), for libcs without it */
@@ -412,6 +422,160 @@ static int t_ref_reflink(const char *dir)
 	CHECK(both == idle && one == idle,
 	      "the references of a shared page do not balance (refcount %d, %d, %d)",
 	      both, one, idle);
+	return VERDICT();
+}
+
+#define TRACEFS "/sys/kernel/tracing"
+
+/* Write @val to the tracefs file @file (O_TRUNC: "" clears the trace buffer). */
+static void trace_write(const char *file, const char *val)
+{
+	char p[256];
+	int fd;
+
+	snprintf(p, sizeof(p), TRACEFS "/%s", file);
+	fd = open(p, O_WRONLY | O_TRUNC);
+	if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		SETUP_FAIL("%s: %s", p, strerror(errno));
+	close(fd);
+}
+
+/* The fs_dax events T-sync counts; @on 1 enables them and clears the buffer. */
+static void trace_fs_dax(int on)
+{
+	struct stat st;
+
+	if (stat(TRACEFS "/events", &st) && mount("tracefs", TRACEFS, "tracefs", 0, NULL))
+		SETUP_FAIL("mount tracefs on " TRACEFS ": %s (CONFIG_TRACING?)", strerror(errno));
+	if (stat(TRACEFS "/events/fs_dax/dax_writeback_one", &st))
+		SETUP_FAIL("no fs_dax:dax_writeback_one trace event (CONFIG_EVENT_TRACING?)");
+	trace_write("events/fs_dax/dax_writeback_one/enable", on ? "1" : "0");
+	trace_write("events/fs_dax/dax_insert_pfn_mkwrite/enable", on ? "1" : "0");
+	trace_write("trace", "");
+	if (on)
+		trace_write("tracing_on", "1");
+}
+
+/*
+ * The dax_writeback_one and dax_insert_pfn_mkwrite events of inode @ino in
+ * the trace buffer; clears the buffer.
+ */
+static void trace_count(unsigned long ino, int *writeback, int *mkwrite)
+{
+	char line[1024], key[64];
+	FILE *f = fopen(TRACEFS "/trace", "r");
+
+	if (!f)
+		SETUP_FAIL(TRACEFS "/trace: %s", strerror(errno));
+	snprintf(key, sizeof(key), " ino %#lx ", ino);
+	*writeback = *mkwrite = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, key))
+			continue;
+		*writeback += !!strstr(line, " dax_writeback_one: ");
+		*mkwrite += !!strstr(line, " dax_insert_pfn_mkwrite: ");
+	}
+	fclose(f);
+	trace_write("trace", "");
+}
+
+static unsigned long inode_of(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		SETUP_FAIL("fstat: %s", strerror(errno));
+	return st.st_ino;
+}
+
+/*
+ * T-sync (ext4, xfs): dirty tracking of DAX write faults (patch 11 computes
+ * it once per fault, from the iomap, and passes it to dax_insert_entry()).
+ * A MAP_SYNC write fault that allocates its block is synchronous: the fault
+ * flushes the file's metadata (fsync) before it maps the page writable
+ * (dax_finish_sync_fault(), traced by dax_insert_pfn_mkwrite), and the page
+ * is not dirtied before that flush, so the flush writes back no DAX entry
+ * (0 dax_writeback_one events in the fault). The mapping that follows
+ * dirties the page, so a later fsync does write it back; that is not
+ * counted. A write fault of a plain MAP_SHARED mapping is not synchronous
+ * and dirties its page: fsync writes it back (at least one event).
+ */
+static int t_sync(const char *dir)
+{
+	const char *file = path(dir, "sync"), *plain = path(dir, "sync-plain");
+	int fd = dax_file(file, PAGE), pfd, wb, mk, pwb, pmk;
+	unsigned long ino = inode_of(fd), pino;
+	volatile unsigned char *a, *b;
+
+	a = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED_VALIDATE | MAP_SYNC, fd, 0);
+	if (a == MAP_FAILED)
+		SETUP_FAIL("mmap MAP_SYNC: %s", strerror(errno));
+	trace_fs_dax(1);
+	a[0] = 0x72;		/* the fault allocates the block: synchronous */
+	trace_count(ino, &wb, &mk);
+
+	pfd = dax_file(plain, PAGE);
+	pino = inode_of(pfd);
+	b = map_file(pfd, PAGE);
+	trace_count(pino, &pwb, &pmk);
+	b[0] = 0x73;
+	if (fsync(pfd))
+		SETUP_FAIL("fsync: %s", strerror(errno));
+	trace_count(pino, &pwb, &pmk);
+	trace_fs_dax(0);
+	diag("MAP_SYNC write fault: %d dax_writeback_one, %d dax_insert_pfn_mkwrite; "
+	     "MAP_SHARED write + fsync: %d dax_writeback_one, %d dax_insert_pfn_mkwrite",
+	     wb, mk, pwb, pmk);
+	CHECK(mk >= 1, "the MAP_SYNC write fault was not synchronous (no dax_insert_pfn_mkwrite)");
+	CHECK(wb == 0, "the synchronous fault wrote back %d DAX entries: it dirtied the page before its fsync",
+	      wb);
+	CHECK(pmk == 0, "a plain MAP_SHARED write fault was handled as synchronous");
+	CHECK(pwb >= 1, "fsync after a MAP_SHARED write fault wrote back no DAX entry: the fault did not dirty the page");
+	munmap((void *)a, PAGE);
+	munmap((void *)b, PAGE);
+	close(fd);
+	close(pfd);
+	unlink(file);
+	unlink(plain);
+	return VERDICT();
+}
+
+/*
+ * T-sync-reflink (xfs): a write fault on a shared extent (FICLONE) goes to a
+ * new block (DAX_SHARED, patch 11): the clone gets the source's bytes with
+ * the write, and the source, mapped at the same time, keeps its own.
+ */
+static int t_sync_reflink(const char *dir)
+{
+	const char *file = path(dir, "sync-src"), *clone = path(dir, "sync-clone");
+	unsigned char want[PAGE], got[PAGE];
+	int fd, cfd, src_ok, clone_ok, map_ok;
+	unsigned char *a = dax_page_file(file, 0x74, &fd);
+	volatile unsigned char *b;
+
+	cfd = dax_file(clone, 0);
+	if (ficlone(cfd, fd))
+		SETUP_FAIL("FICLONE %s: %s (reflink=1?)", clone, strerror(errno));
+	b = map_file(cfd, PAGE);
+	if (b[100] != a[100])	/* the clone's read fault maps the shared block */
+		SETUP_FAIL("the clone does not hold the file's bytes");
+	b[100] = 0xee;		/* the write fault copies it to a new block */
+	if (msync((void *)b, PAGE, MS_SYNC))
+		SETUP_FAIL("msync: %s", strerror(errno));
+	fill(want, PAGE, 0x74);
+	src_ok = pread(fd, got, PAGE, 0) == (ssize_t)PAGE && !memcmp(got, want, PAGE);
+	map_ok = !memcmp(a, want, PAGE);
+	want[100] = 0xee;
+	clone_ok = pread(cfd, got, PAGE, 0) == (ssize_t)PAGE && !memcmp(got, want, PAGE);
+	diag("after a write into the clone: source %s (read), %s (mapped); clone %s",
+	     src_ok ? "intact" : "changed", map_ok ? "intact" : "changed",
+	     clone_ok ? "has the write" : "wrong");
+	CHECK(src_ok && map_ok, "a write into the clone changed the source file");
+	CHECK(clone_ok, "the clone does not hold the source's bytes with the write");
+	munmap((void *)b, PAGE);
+	close(cfd);
+	unlink(clone);
+	dax_page_file_done(file, a, fd);
 	return VERDICT();
 }
 
@@ -1025,7 +1189,10 @@ static int t_insert_fail(const char *dir)
 /*
  * T-hwp: memory-failure on page HWP_PAGE of a DAX file that the process
  * maps and has faulted, the first fault at @fault_off into a 2 MiB-aligned
- * mapping (a PMD fault where the blocks allow it): madvise(MADV_HWPOISON)
+ * mapping, served by a PMD (the file is written with pwrite(), so no 4K
+ * entries exist, on a filesystem made to allocate 2 MiB-aligned extents;
+ * a fault that gets PTEs cannot test the rounding, and fails the setup
+ * for the +0x5000 case): madvise(MADV_HWPOISON)
  * must kill the process with SIGBUS BUS_MCEERR_AR at the poisoned 4K page's
  * address. memory-failure finds the file and the offset through the
  * owner that the association records in each page (page->mapping and
@@ -1040,14 +1207,16 @@ static int t_hwp(const char *dir, size_t fault_off)
 {
 	const char *file = path(dir, "hwp");
 	int fd = dax_file(file, HWP_LEN), ok, resident;
-	unsigned char *a = map_file(fd, HWP_LEN), v = 0, vec[HWP_LEN / (2UL << 20) * 512];
+	unsigned char *a = malloc(HWP_LEN), v = 0, vec[HWP_LEN / (2UL << 20) * 512];
 	struct sigaction sa = { .sa_sigaction = on_sigbus_info, .sa_flags = SA_SIGINFO }, old;
 	volatile int poisoned = 0;
 
+	if (!a)
+		SETUP_FAIL("malloc: %s", strerror(errno));
 	fill(a, HWP_LEN, 0x71);
-	if (msync(a, HWP_LEN, MS_SYNC))
-		SETUP_FAIL("msync: %s", strerror(errno));
-	munmap(a, HWP_LEN);
+	if (pwrite(fd, a, HWP_LEN, 0) != (ssize_t)HWP_LEN || fsync(fd))
+		SETUP_FAIL("pwrite/fsync %s: %s", file, strerror(errno));
+	free(a);
 	a = map_file_pmd_aligned(fd, HWP_LEN);
 	ok = read_or_sigbus(a + fault_off, &v);
 	/* fill()'s byte at fault_off */
@@ -1059,6 +1228,9 @@ static int t_hwp(const char *dir, size_t fault_off)
 			resident += vec[i] & 1;
 	diag("after the fault at +%#zx, %d of the 512 pages of its 2 MiB are mapped (%s)", fault_off,
 	     resident, resident == 512 ? "a PMD" : "PTEs");
+	if (fault_off && resident != 512)
+		SETUP_FAIL("the fault at +%#zx was not served by a PMD, so it cannot test the rounding of a PMD entry's offsets",
+			   fault_off);
 	bus_code = 0;
 	bus_addr = NULL;
 	sigaction(SIGBUS, &sa, &old);
@@ -1087,7 +1259,7 @@ int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 3)
-		SETUP_FAIL("usage: %s pin|trunc|trunc-intr|unmapped|final|ref|pin-stats|fault-trunc|trunc-locked|swapext|swap-boot|warn-unzapped|warn-busy|warn-refault|ref-entry|ref-reflink|insert-fail|hwp|hwp-5000 DIR | fault-storm DIR NAMESPACE | dev DEV NAME",
+		SETUP_FAIL("usage: %s pin|trunc|trunc-intr|unmapped|final|ref|pin-stats|fault-trunc|trunc-locked|swapext|swap-boot|warn-unzapped|warn-busy|warn-refault|ref-entry|ref-reflink|sync|sync-reflink|insert-fail|hwp|hwp-5000 DIR | fault-storm DIR NAMESPACE | dev DEV NAME",
 			   argv[0]);
 	if (!strcmp(argv[1], "pin"))
 		return t_pin(argv[2]);
@@ -1121,6 +1293,10 @@ int main(int argc, char **argv)
 		return t_ref_entry(argv[2]);
 	if (!strcmp(argv[1], "ref-reflink"))
 		return t_ref_reflink(argv[2]);
+	if (!strcmp(argv[1], "sync"))
+		return t_sync(argv[2]);
+	if (!strcmp(argv[1], "sync-reflink"))
+		return t_sync_reflink(argv[2]);
 	if (!strcmp(argv[1], "hwp"))
 		return t_hwp(argv[2], 0);
 	if (!strcmp(argv[1], "hwp-5000"))
