@@ -21,6 +21,14 @@
 //! Reading the count first and queueing afterwards, or waking a different key than the one
 //! waited on (say, a put path still waking 6.12's key `&page->_refcount` while the waiters
 //! wait on the page), loses wake-ups; the host models show both.
+//!
+//! A page that the filesystem zapped can be mapped again while the filesystem waits (the wait's
+//! callback drops the lock that keeps faults out): the fault's entry then takes a reference on
+//! the page again, and the page will not become idle until the filesystem zaps it again. The
+//! fault stores its entry un-zapped and then wakes the page's key, with a full barrier between
+//! the two, and the waiter checks for that after it queues, as it checks the count
+//! ([`IdleWaiter::mapped_again()`]): the wait ends with [`WaitEnd::MappedAgain`], and the caller
+//! looks for busy pages (and zaps) again.
 
 /// The reference count of an idle fs-dax page.
 ///
@@ -31,6 +39,16 @@ pub(crate) const IDLE_REFCOUNT: i32 = 1;
 /// Whether a page with reference count `refcount` is idle: nobody but the filesystem holds it.
 pub(crate) const fn is_idle(refcount: i32) -> bool {
     refcount == IDLE_REFCOUNT
+}
+
+/// Why a wait for an idle page ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum WaitEnd {
+    /// The page was seen idle.
+    Idle,
+    /// The page was mapped again since the caller's zap: it holds a reference of its entry,
+    /// which only another zap drops.
+    MappedAgain,
 }
 
 /// What a task waiting for a page to become idle needs from its environment.
@@ -51,6 +69,10 @@ pub(crate) trait IdleWaiter {
     /// Reads the page's reference count.
     fn ref_count(&self) -> i32;
 
+    /// Whether the page has been mapped again since the caller zapped it (its entry is no
+    /// longer zapped). Always false where nothing can map the page (inode eviction).
+    fn mapped_again(&self) -> bool;
+
     /// Sleeps until woken, unless a wake-up arrived since the last [`IdleWaiter::prepare()`].
     fn sleep(&mut self);
 
@@ -58,21 +80,24 @@ pub(crate) trait IdleWaiter {
     fn finish(&mut self);
 }
 
-/// Waits until the page of `waiter` is idle.
+/// Waits until the page of `waiter` is idle, or has been mapped again.
 ///
-/// Returns `Ok(())` once the page has been seen idle, with the waiter dequeued, or the error of
-/// [`IdleWaiter::prepare()`] if the wait was interrupted first. An idle page wins over a
-/// pending signal, as in the kernel's `___wait_var_event()`.
-pub(crate) fn wait_until_idle<W: IdleWaiter>(waiter: &mut W) -> Result<(), W::Interrupted> {
-    loop {
+/// Returns why the wait ended, with the waiter dequeued, or the error of
+/// [`IdleWaiter::prepare()`] if the wait was interrupted first. An idle page wins over a page
+/// mapped again, and both win over a pending signal, as in the kernel's `___wait_var_event()`.
+pub(crate) fn wait_until_idle<W: IdleWaiter>(waiter: &mut W) -> Result<WaitEnd, W::Interrupted> {
+    let end = loop {
         // Queue first, then read the count: see the module documentation.
         let queued = waiter.prepare();
         if is_idle(waiter.ref_count()) {
-            break;
+            break WaitEnd::Idle;
+        }
+        if waiter.mapped_again() {
+            break WaitEnd::MappedAgain;
         }
         queued?;
         waiter.sleep();
-    }
+    };
     waiter.finish();
-    Ok(())
+    Ok(end)
 }

@@ -218,6 +218,7 @@ suite() {
 			t "$fs-T-warn-busy" "$S" warn-busy "$MNT"
 			t "$fs-T-warn-refault" "$S" warn-refault "$MNT"
 			t "$fs-T-ref-entry" "$S" ref-entry "$MNT"
+			t "$fs-T-trunc-refault" "$S" trunc-refault "$MNT"
 			t "$fs-T-sync" "$S" sync "$MNT"
 		fi
 		case $fs in

@@ -8,7 +8,8 @@
  *
  *   scenarios pin|trunc|trunc-intr|unmapped|final|ref|pin-stats|fault-trunc|
  *             trunc-locked|swapext|swap-boot|warn-unzapped|warn-busy|
- *             warn-refault|ref-entry|ref-reflink|sync|sync-reflink|
+ *             warn-refault|ref-entry|trunc-refault|ref-reflink|sync|
+ *             sync-reflink|
  *             insert-fail|hwp|hwp-5000
  *             <dax-mount-dir>
  *   scenarios fault-storm <dax-mount-dir> <namespace under it>
@@ -369,6 +370,79 @@ static int t_ref_entry(const char *dir)
 		  "a page mapped again after a zap holds no reference of its entry (refcount %d, %d idle)",
 		  refault, idle);
 	CHECK(final == idle, "truncate left the page at refcount %d, not idle (%d)", final, idle);
+	return VERDICT();
+}
+
+/* Whether the page at @addr is mapped in this process (pagemap's present bit). */
+static int page_present(void *addr)
+{
+	uint64_t e;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		SETUP_FAIL("/proc/self/pagemap: %s", strerror(errno));
+	if (pread(fd, &e, sizeof(e), (uintptr_t)addr / PAGE * 8) != sizeof(e))
+		SETUP_FAIL("pagemap read: %s", strerror(errno));
+	close(fd);
+	return !!(e & (1ULL << 63));
+}
+
+/*
+ * T-trunc-refault (ext4, xfs): a truncate waits for a pinned page after its
+ * zap, and its wait callback drops the lock that keeps faults out, so the
+ * process can fault the page in again meanwhile. From patch 10 the entry of
+ * a page mapped again holds a reference on it, so once the pin is released
+ * the page is still busy until the truncate zaps it again: the fault must
+ * wake the truncate for that, and the truncate must complete soon after the
+ * pin is released (if it is not woken it waits until a signal, which this
+ * scenario sends 3 s after the release).
+ */
+static int t_trunc_refault(const char *dir)
+{
+	struct pin p;
+	int fd, status = 0, done = 0, v;
+	unsigned char *a = dax_page_file(path(dir, "trunc-refault"), 0x75, &fd);
+	long long t0 = now_ms(), released_ms = -1, done_ms = -1;
+	pid_t child;
+
+	pin_page(&p, a, HOLD_MS, -1);
+	child = fork();
+	if (child < 0)
+		SETUP_FAIL("fork: %s", strerror(errno));
+	if (child == 0) {
+		struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
+
+		sigaction(SIGUSR1, &sa, NULL);
+		_exit(ftruncate(fd, 0) == 0 ? 0 : errno == EINTR ? 3 : 1);
+	}
+	/* the truncate's zap unmaps the page before it waits for the pin */
+	while (page_present(a) && now_ms() - t0 < HOLD_MS / 2)
+		usleep(10000);
+	if (page_present(a) || waitpid(child, &status, WNOHANG) != 0)
+		SETUP_FAIL("the truncate did not zap the pinned page and wait within %d ms", HOLD_MS / 2);
+	v = ((volatile unsigned char *)a)[0];	/* the fault maps it again */
+	if (waitpid(child, &status, WNOHANG) != 0)
+		SETUP_FAIL("the truncate ended while the page was still pinned");
+	pin_release(&p);
+	released_ms = now_ms() - t0;
+	while (!done && now_ms() - t0 < released_ms + 3000) {
+		done = waitpid(child, &status, WNOHANG) == child;
+		if (!done)
+			usleep(20000);
+	}
+	done_ms = now_ms() - t0;
+	if (!done) {
+		kill(child, SIGUSR1);
+		waitpid(child, &status, 0);
+	}
+	dax_page_file_done(path(dir, "trunc-refault"), a, fd);
+	diag("the page was mapped again during the truncate's wait (read %#x); pin released at %lld ms, truncate %s at %lld ms",
+	     v, released_ms, done ? "done" : "still waiting", done_ms);
+	CHECK(v == 0x75, "the page mapped again during the truncate does not hold the file's bytes");
+	CHECK(done, "the truncate did not complete within 3 s of the pin's release: the page mapped again during its wait never woke it (a signal then ended its wait; exit %d)",
+	      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	CHECK(!done || (WIFEXITED(status) && WEXITSTATUS(status) == 0),
+	      "the truncate failed (exit %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	return VERDICT();
 }
 
@@ -1259,7 +1333,7 @@ int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 3)
-		SETUP_FAIL("usage: %s pin|trunc|trunc-intr|unmapped|final|ref|pin-stats|fault-trunc|trunc-locked|swapext|swap-boot|warn-unzapped|warn-busy|warn-refault|ref-entry|ref-reflink|sync|sync-reflink|insert-fail|hwp|hwp-5000 DIR | fault-storm DIR NAMESPACE | dev DEV NAME",
+		SETUP_FAIL("usage: %s pin|trunc|trunc-intr|unmapped|final|ref|pin-stats|fault-trunc|trunc-locked|swapext|swap-boot|warn-unzapped|warn-busy|warn-refault|ref-entry|trunc-refault|ref-reflink|sync|sync-reflink|insert-fail|hwp|hwp-5000 DIR | fault-storm DIR NAMESPACE | dev DEV NAME",
 			   argv[0]);
 	if (!strcmp(argv[1], "pin"))
 		return t_pin(argv[2]);
@@ -1293,6 +1367,8 @@ int main(int argc, char **argv)
 		return t_ref_entry(argv[2]);
 	if (!strcmp(argv[1], "ref-reflink"))
 		return t_ref_reflink(argv[2]);
+	if (!strcmp(argv[1], "trunc-refault"))
+		return t_trunc_refault(argv[2]);
 	if (!strcmp(argv[1], "sync"))
 		return t_sync(argv[2]);
 	if (!strcmp(argv[1], "sync-reflink"))
