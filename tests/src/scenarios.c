@@ -251,7 +251,8 @@ static int t_final(const char *dir)
 	return VERDICT();
 }
 
-static unsigned long vaddr_to_pfn(void *addr)
+/* The /proc/self/pagemap entry of the page at @addr. */
+static uint64_t pagemap_entry(void *addr)
 {
 	uint64_t e;
 	int fd = open("/proc/self/pagemap", O_RDONLY);
@@ -261,6 +262,13 @@ static unsigned long vaddr_to_pfn(void *addr)
 	if (pread(fd, &e, sizeof(e), (uintptr_t)addr / PAGE * 8) != sizeof(e))
 		SETUP_FAIL("pagemap read: %s", strerror(errno));
 	close(fd);
+	return e;
+}
+
+static unsigned long vaddr_to_pfn(void *addr)
+{
+	uint64_t e = pagemap_entry(addr);
+
 	if (!(e & (1ULL << 63)) || !(e & ((1ULL << 55) - 1)))
 		SETUP_FAIL("pagemap gives no pfn (not root?)");
 	return e & ((1ULL << 55) - 1);
@@ -376,15 +384,7 @@ static int t_ref_entry(const char *dir)
 /* Whether the page at @addr is mapped in this process (pagemap's present bit). */
 static int page_present(void *addr)
 {
-	uint64_t e;
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-
-	if (fd < 0)
-		SETUP_FAIL("/proc/self/pagemap: %s", strerror(errno));
-	if (pread(fd, &e, sizeof(e), (uintptr_t)addr / PAGE * 8) != sizeof(e))
-		SETUP_FAIL("pagemap read: %s", strerror(errno));
-	close(fd);
-	return !!(e & (1ULL << 63));
+	return !!(pagemap_entry(addr) & (1ULL << 63));
 }
 
 /*
