@@ -84,11 +84,13 @@ memmap() {
 	local name=$1 drv=$2 holder ns_bytes before after vals f
 	want "$name" || return 0
 	# the device the driver probes for this mode (pfn0.N for fsdax, dax0.N for
-	# devdax), and the region's size, which the namespace spans
-	holder=$(ls -d "$drv"/pfn[0-9]* "$drv"/dax[0-9]* 2>/dev/null | head -n 1)
+	# devdax; on a legacy memmap= region an fsdax namespace is bound itself,
+	# with its pages mapped by pmem_attach_disk()), and the region's size,
+	# which the namespace spans
+	holder=$(ls -d "$drv"/pfn[0-9]* "$drv"/dax[0-9]* "$drv"/namespace0.0 2>/dev/null | head -n 1)
 	holder=${holder##*/}
 	ns_bytes=$(cat /sys/bus/nd/devices/region0/size 2>/dev/null)
-	[ -n "$holder" ] && [ -n "$ns_bytes" ] || { err "$name" "no device bound to $drv, or no region0 size"; return 0; }
+	[ -n "$holder" ] && [ -n "$ns_bytes" ] || { err "$name" "no device bound to $drv ($(ls "$drv" 2>&1 | tr "\n" " ")), or no region0 size; namespaces: $(ls /sys/bus/nd/devices | tr "\n" " ")"; return 0; }
 	# struct-page bytes of this namespace: nr_memmap_pages across a bind
 	echo "$holder" >"$drv/unbind"
 	before=$(vmstat nr_memmap_pages)
