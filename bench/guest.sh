@@ -9,8 +9,8 @@
 #   meta KEY VALUE            what the host prints with the table
 #
 # The host (ci/bench) decides nothing here is good or bad; it only takes the
-# median of each row's samples. The workloads are those of the benchmark's
-# README section; the units are ns per fault, ns per 4K page, ms per GiB.
+# median of each row's samples. The units are ns per fault, ns per 4K page,
+# ms per GiB.
 #
 # Environment (set by ci/bench):
 #   BENCH_OUT    output directory (vng --rwdir)
@@ -54,7 +54,7 @@ row() {
 gup() {
 	local name=$1 flag=$2 nr=$3 file=$4 mb out vals
 	want "$name" || return 0
-	mb=$(( $(numfmt --from=iec "${SIZE^^}") >> 20 ))
+	mb=${SIZE%[mM]}	# ci/bench passes whole MiB ("64m")
 	out=$("$BIN/gup_test" "$flag" -S -n "$nr" -m "$mb" -r "$REPS" -f "$file" 2>&1)
 	# "# PIN_FAST_BENCHMARK: Time: get:1234 put:567 us"
 	vals=$(awk -v pages=$((mb * 256)) '/Time: get:/ {
