@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 #[test]
 fn entry_flag_bits_match_c() {
     let mut t = CTree::x86_64();
-    t.load("include/linux/dax.h");
+    t.load("include/linux/dax_core.h");
     assert_eq!(t.value("DAX_SHIFT"), entry::DAX_SHIFT.into());
     for (name, bit) in [
         ("DAX_LOCKED", entry::DAX_LOCKED),
@@ -39,7 +39,7 @@ fn entry_flag_bits_match_c() {
 #[test]
 fn insert_modifiers_are_not_stored() {
     let mut t = CTree::x86_64();
-    t.load("include/linux/dax.h");
+    t.load("include/linux/dax_core.h");
     assert_eq!(t.value("DAX_MASK"), entry::DAX_FLAGS as u128);
     for name in ["DAX_DIRTY", "DAX_SHARED"] {
         let bit = t.value(name) as usize;
@@ -70,7 +70,7 @@ fn entry_shim() -> &'static CShim {
     SHIM.get_or_init(|| {
         let t = CTree::x86_64();
         let xa = CFile::read(&t, "include/linux/xarray.h");
-        let dax_h = CFile::read(&t, "include/linux/dax.h");
+        let dax_h = CFile::read(&t, "include/linux/dax_core.h");
         let dax_c = CFile::read(&t, "fs/dax.c");
         let mut src = format!(
             "#include <stdbool.h>\n#include <stdio.h>\n#include <stdlib.h>\n\n\
@@ -82,7 +82,7 @@ fn entry_shim() -> &'static CShim {
         for f in ["xa_mk_value", "xa_to_value", "xa_is_value"] {
             src += &(xa.function(f) + "\n");
         }
-        src += "/* include/linux/dax.h */\n";
+        src += "/* include/linux/dax_core.h */\n";
         for d in [
             "DAX_SHIFT",
             "DAX_LOCKED",

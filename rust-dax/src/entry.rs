@@ -2,7 +2,7 @@
 
 //! The encoding of DAX entries in `mapping->i_pages`.
 //!
-//! C header: [`include/linux/dax.h`](srctree/include/linux/dax.h)
+//! C header: [`include/linux/dax_core.h`](srctree/include/linux/dax_core.h)
 //!
 //! This file is pure `core` code, shared byte for byte by the fsdax Rust units of the kernel
 //! (which include it as a module) and by the host crate `rust-dax`, where it is unit-,

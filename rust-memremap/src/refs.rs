@@ -2,7 +2,7 @@
 
 //! The reference protocol of `pgmap_request_folios()` and `pgmap_release_folios()`.
 //!
-//! C header: [`include/linux/memremap.h`](srctree/include/linux/memremap.h)
+//! C header: [`include/linux/memremap_folio.h`](srctree/include/linux/memremap_folio.h)
 //!
 //! This file is pure `core` code, shared byte for byte by `mm/memremap_folio.rs` (which
 //! implements [`Pgmap`] and [`Folio`] with `struct dev_pagemap` and `struct folio`) and by the
