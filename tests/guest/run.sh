@@ -225,7 +225,8 @@ suite() {
 		ext4) t "$fs-T-swap-boot" "$S" swap-boot "$MNT" ;;
 		xfs) t "$fs-T-swapext" "$S" swapext "$MNT"
 		     t "$fs-T-ref-reflink" "$S" ref-reflink "$MNT"
-		     t "$fs-T-sync-reflink" "$S" sync-reflink "$MNT" ;;
+		     t "$fs-T-sync-reflink" "$S" sync-reflink "$MNT"
+		     t "$fs-T-reflink-refault" "$S" reflink-refault "$MNT" ;;
 		esac
 		t "$fs-T-fault-storm" "$S" fault-storm "$MNT" namespace0.0
 		t "$fs-T-insert-fail" "$S" insert-fail "$MNT"

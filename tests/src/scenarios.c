@@ -9,7 +9,7 @@
  *   scenarios pin|trunc|trunc-intr|unmapped|final|ref|pin-stats|fault-trunc|
  *             trunc-locked|swapext|swap-boot|warn-unzapped|warn-busy|
  *             warn-refault|ref-entry|trunc-refault|ref-reflink|sync|
- *             sync-reflink|
+ *             sync-reflink|reflink-refault|
  *             insert-fail|hwp|hwp-5000
  *             <dax-mount-dir>
  *   scenarios fault-storm <dax-mount-dir> <namespace under it>
@@ -611,6 +611,81 @@ static int t_sync(const char *dir)
 	close(pfd);
 	unlink(file);
 	unlink(plain);
+	return VERDICT();
+}
+
+/*
+ * T-reflink-refault (xfs): FICLONE into a file whose page is pinned. XFS
+ * locks the two inodes in inode-number order and breaks the DAX layouts of
+ * the second one with xfs_mmaplock_two_inodes_and_break_dax_layout(), which
+ * drops both MMAPLOCKs and waits for the busy page to become idle; the
+ * process faults the page in again meanwhile and then releases the pin.
+ * From patch 10 the page mapped again holds a reference of its entry, so
+ * the wait must end on the fault's wake-up (it names the inode it zapped,
+ * patch 06) and zap again; if it names no inode it waits until a signal,
+ * which this scenario sends 3 s after the release.
+ */
+static int t_reflink_refault(const char *dir)
+{
+	const char *src = path(dir, "rr-src"), *dst = path(dir, "rr-dst");
+	int sfd, dfd, status = 0, done = 0, v;
+	unsigned char *s = dax_page_file(src, 0x52, &sfd);
+	unsigned char *a = dax_page_file(dst, 0x64, &dfd);
+	long long t0, released_ms = -1, done_ms = -1;
+	struct stat ss, ds;
+	struct pin p;
+	pid_t child;
+
+	munmap(s, PAGE);
+	if (fstat(sfd, &ss) || fstat(dfd, &ds))
+		SETUP_FAIL("fstat: %s", strerror(errno));
+	/* the target must be the second inode of the pair: the larger number */
+	if (ds.st_ino <= ss.st_ino)
+		SETUP_FAIL("%s has inode %llu, not above %s's %llu", dst,
+			   (unsigned long long)ds.st_ino, src, (unsigned long long)ss.st_ino);
+	t0 = now_ms();
+	pin_page(&p, a, HOLD_MS, -1);
+	child = fork();
+	if (child < 0)
+		SETUP_FAIL("fork: %s", strerror(errno));
+	if (child == 0) {
+		struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
+
+		sigaction(SIGUSR1, &sa, NULL);
+		_exit(ficlone(dfd, sfd) == 0 ? 0 : errno == EINTR ? 3 : 1);
+	}
+	/* the layout break zaps the pinned page before it waits for the pin */
+	while (page_present(a) && now_ms() - t0 < HOLD_MS / 2)
+		usleep(10000);
+	if (page_present(a) || waitpid(child, &status, WNOHANG) != 0)
+		SETUP_FAIL("FICLONE did not zap the pinned page and wait within %d ms", HOLD_MS / 2);
+	v = ((volatile unsigned char *)a)[0];	/* the fault maps it again */
+	if (waitpid(child, &status, WNOHANG) != 0)
+		SETUP_FAIL("FICLONE ended while the page was still pinned");
+	pin_release(&p);
+	released_ms = now_ms() - t0;
+	while (!done && now_ms() - t0 < released_ms + 3000) {
+		done = waitpid(child, &status, WNOHANG) == child;
+		if (!done)
+			usleep(20000);
+	}
+	done_ms = now_ms() - t0;
+	if (!done) {
+		kill(child, SIGUSR1);
+		waitpid(child, &status, 0);
+	}
+	munmap(a, PAGE);
+	a = map_file(dfd, PAGE);
+	diag("the page was mapped again during FICLONE's wait (read %#x); pin released at %lld ms, FICLONE %s at %lld ms; the target then reads %#x",
+	     v, released_ms, done ? "done" : "still waiting", done_ms, a[0]);
+	CHECK(v == 0x64, "the page mapped again during the layout break does not hold the file's bytes");
+	CHECK(done, "FICLONE did not complete within 3 s of the pin's release: the page mapped again during its wait never woke it (a signal then ended its wait; exit %d)",
+	      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	CHECK(!done || (WIFEXITED(status) && WEXITSTATUS(status) == 0),
+	      "FICLONE failed (exit %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	CHECK(!done || a[0] == 0x52, "after FICLONE the target reads %#x, not the source's bytes", a[0]);
+	dax_page_file_done(src, NULL, sfd);
+	dax_page_file_done(dst, a, dfd);
 	return VERDICT();
 }
 
@@ -1333,7 +1408,7 @@ int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 3)
-		SETUP_FAIL("usage: %s pin|trunc|trunc-intr|unmapped|final|ref|pin-stats|fault-trunc|trunc-locked|swapext|swap-boot|warn-unzapped|warn-busy|warn-refault|ref-entry|trunc-refault|ref-reflink|sync|sync-reflink|insert-fail|hwp|hwp-5000 DIR | fault-storm DIR NAMESPACE | dev DEV NAME",
+		SETUP_FAIL("usage: %s pin|trunc|trunc-intr|unmapped|final|ref|pin-stats|fault-trunc|trunc-locked|swapext|swap-boot|warn-unzapped|warn-busy|warn-refault|ref-entry|trunc-refault|ref-reflink|reflink-refault|sync|sync-reflink|insert-fail|hwp|hwp-5000 DIR | fault-storm DIR NAMESPACE | dev DEV NAME",
 			   argv[0]);
 	if (!strcmp(argv[1], "pin"))
 		return t_pin(argv[2]);
@@ -1373,6 +1448,8 @@ int main(int argc, char **argv)
 		return t_sync(argv[2]);
 	if (!strcmp(argv[1], "sync-reflink"))
 		return t_sync_reflink(argv[2]);
+	if (!strcmp(argv[1], "reflink-refault"))
+		return t_reflink_refault(argv[2]);
 	if (!strcmp(argv[1], "hwp"))
 		return t_hwp(argv[2], 0);
 	if (!strcmp(argv[1], "hwp-5000"))
