@@ -387,6 +387,67 @@ static int page_present(void *addr)
 	return !!(pagemap_entry(addr) & (1ULL << 63));
 }
 
+/* What refault_during_wait() saw. */
+struct refault {
+	int v;			/* the byte that the fault during the wait read */
+	int done;		/* the operation completed within 3 s of the release */
+	int status;		/* its wait status (after SIGUSR1, if not done) */
+	long long released_ms, done_ms;
+};
+
+/*
+ * Pins the page at @a and runs @op(@fd1, @fd2) in a child; waits until the
+ * operation's zap has unmapped the page, faults it in again, releases the
+ * pin, and gives the operation 3 s to complete; then SIGUSR1 (no SA_RESTART)
+ * ends its wait. @what names the operation in setup failures.
+ */
+static void refault_during_wait(unsigned char *a, int (*op)(int, int), int fd1, int fd2,
+				const char *what, struct refault *r)
+{
+	long long t0 = now_ms();
+	struct pin p;
+	pid_t child;
+
+	r->status = 0;
+	r->done = 0;
+	pin_page(&p, a, HOLD_MS, -1);
+	child = fork();
+	if (child < 0)
+		SETUP_FAIL("fork: %s", strerror(errno));
+	if (child == 0) {
+		struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
+
+		sigaction(SIGUSR1, &sa, NULL);
+		_exit(op(fd1, fd2) == 0 ? 0 : errno == EINTR ? 3 : 1);
+	}
+	/* the operation's zap unmaps the page before it waits for the pin */
+	while (page_present(a) && now_ms() - t0 < HOLD_MS / 2)
+		usleep(10000);
+	if (page_present(a) || waitpid(child, &r->status, WNOHANG) != 0)
+		SETUP_FAIL("%s did not zap the pinned page and wait within %d ms", what, HOLD_MS / 2);
+	r->v = ((volatile unsigned char *)a)[0];	/* the fault maps it again */
+	if (waitpid(child, &r->status, WNOHANG) != 0)
+		SETUP_FAIL("%s ended while the page was still pinned", what);
+	pin_release(&p);
+	r->released_ms = now_ms() - t0;
+	while (!r->done && now_ms() - t0 < r->released_ms + 3000) {
+		r->done = waitpid(child, &r->status, WNOHANG) == child;
+		if (!r->done)
+			usleep(20000);
+	}
+	r->done_ms = now_ms() - t0;
+	if (!r->done) {
+		kill(child, SIGUSR1);
+		waitpid(child, &r->status, 0);
+	}
+}
+
+static int truncate_op(int fd, int unused)
+{
+	(void)unused;
+	return ftruncate(fd, 0);
+}
+
 /*
  * T-trunc-refault (ext4, xfs): a truncate waits for a pinned page after its
  * zap, and its wait callback drops the lock that keeps faults out, so the
@@ -399,50 +460,19 @@ static int page_present(void *addr)
  */
 static int t_trunc_refault(const char *dir)
 {
-	struct pin p;
-	int fd, status = 0, done = 0, v;
+	int fd;
 	unsigned char *a = dax_page_file(path(dir, "trunc-refault"), 0x75, &fd);
-	long long t0 = now_ms(), released_ms = -1, done_ms = -1;
-	pid_t child;
+	struct refault r;
 
-	pin_page(&p, a, HOLD_MS, -1);
-	child = fork();
-	if (child < 0)
-		SETUP_FAIL("fork: %s", strerror(errno));
-	if (child == 0) {
-		struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
-
-		sigaction(SIGUSR1, &sa, NULL);
-		_exit(ftruncate(fd, 0) == 0 ? 0 : errno == EINTR ? 3 : 1);
-	}
-	/* the truncate's zap unmaps the page before it waits for the pin */
-	while (page_present(a) && now_ms() - t0 < HOLD_MS / 2)
-		usleep(10000);
-	if (page_present(a) || waitpid(child, &status, WNOHANG) != 0)
-		SETUP_FAIL("the truncate did not zap the pinned page and wait within %d ms", HOLD_MS / 2);
-	v = ((volatile unsigned char *)a)[0];	/* the fault maps it again */
-	if (waitpid(child, &status, WNOHANG) != 0)
-		SETUP_FAIL("the truncate ended while the page was still pinned");
-	pin_release(&p);
-	released_ms = now_ms() - t0;
-	while (!done && now_ms() - t0 < released_ms + 3000) {
-		done = waitpid(child, &status, WNOHANG) == child;
-		if (!done)
-			usleep(20000);
-	}
-	done_ms = now_ms() - t0;
-	if (!done) {
-		kill(child, SIGUSR1);
-		waitpid(child, &status, 0);
-	}
+	refault_during_wait(a, truncate_op, fd, 0, "the truncate", &r);
 	dax_page_file_done(path(dir, "trunc-refault"), a, fd);
 	diag("the page was mapped again during the truncate's wait (read %#x); pin released at %lld ms, truncate %s at %lld ms",
-	     v, released_ms, done ? "done" : "still waiting", done_ms);
-	CHECK(v == 0x75, "the page mapped again during the truncate does not hold the file's bytes");
-	CHECK(done, "the truncate did not complete within 3 s of the pin's release: the page mapped again during its wait never woke it (a signal then ended its wait; exit %d)",
-	      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-	CHECK(!done || (WIFEXITED(status) && WEXITSTATUS(status) == 0),
-	      "the truncate failed (exit %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	     r.v, r.released_ms, r.done ? "done" : "still waiting", r.done_ms);
+	CHECK(r.v == 0x75, "the page mapped again during the truncate does not hold the file's bytes");
+	CHECK(r.done, "the truncate did not complete within 3 s of the pin's release: the page mapped again during its wait never woke it (a signal then ended its wait; exit %d)",
+	      WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1);
+	CHECK(!r.done || (WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0),
+	      "the truncate failed (exit %d)", WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1);
 	return VERDICT();
 }
 
@@ -628,13 +658,11 @@ static int t_sync(const char *dir)
 static int t_reflink_refault(const char *dir)
 {
 	const char *src = path(dir, "rr-src"), *dst = path(dir, "rr-dst");
-	int sfd, dfd, status = 0, done = 0, v;
+	int sfd, dfd;
 	unsigned char *s = dax_page_file(src, 0x52, &sfd);
 	unsigned char *a = dax_page_file(dst, 0x64, &dfd);
-	long long t0, released_ms = -1, done_ms = -1;
 	struct stat ss, ds;
-	struct pin p;
-	pid_t child;
+	struct refault r;
 
 	munmap(s, PAGE);
 	if (fstat(sfd, &ss) || fstat(dfd, &ds))
@@ -643,47 +671,17 @@ static int t_reflink_refault(const char *dir)
 	if (ds.st_ino <= ss.st_ino)
 		SETUP_FAIL("%s has inode %llu, not above %s's %llu", dst,
 			   (unsigned long long)ds.st_ino, src, (unsigned long long)ss.st_ino);
-	t0 = now_ms();
-	pin_page(&p, a, HOLD_MS, -1);
-	child = fork();
-	if (child < 0)
-		SETUP_FAIL("fork: %s", strerror(errno));
-	if (child == 0) {
-		struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
-
-		sigaction(SIGUSR1, &sa, NULL);
-		_exit(ficlone(dfd, sfd) == 0 ? 0 : errno == EINTR ? 3 : 1);
-	}
-	/* the layout break zaps the pinned page before it waits for the pin */
-	while (page_present(a) && now_ms() - t0 < HOLD_MS / 2)
-		usleep(10000);
-	if (page_present(a) || waitpid(child, &status, WNOHANG) != 0)
-		SETUP_FAIL("FICLONE did not zap the pinned page and wait within %d ms", HOLD_MS / 2);
-	v = ((volatile unsigned char *)a)[0];	/* the fault maps it again */
-	if (waitpid(child, &status, WNOHANG) != 0)
-		SETUP_FAIL("FICLONE ended while the page was still pinned");
-	pin_release(&p);
-	released_ms = now_ms() - t0;
-	while (!done && now_ms() - t0 < released_ms + 3000) {
-		done = waitpid(child, &status, WNOHANG) == child;
-		if (!done)
-			usleep(20000);
-	}
-	done_ms = now_ms() - t0;
-	if (!done) {
-		kill(child, SIGUSR1);
-		waitpid(child, &status, 0);
-	}
+	refault_during_wait(a, ficlone, dfd, sfd, "FICLONE", &r);
 	munmap(a, PAGE);
 	a = map_file(dfd, PAGE);
 	diag("the page was mapped again during FICLONE's wait (read %#x); pin released at %lld ms, FICLONE %s at %lld ms; the target then reads %#x",
-	     v, released_ms, done ? "done" : "still waiting", done_ms, a[0]);
-	CHECK(v == 0x64, "the page mapped again during the layout break does not hold the file's bytes");
-	CHECK(done, "FICLONE did not complete within 3 s of the pin's release: the page mapped again during its wait never woke it (a signal then ended its wait; exit %d)",
-	      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-	CHECK(!done || (WIFEXITED(status) && WEXITSTATUS(status) == 0),
-	      "FICLONE failed (exit %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-	CHECK(!done || a[0] == 0x52, "after FICLONE the target reads %#x, not the source's bytes", a[0]);
+	     r.v, r.released_ms, r.done ? "done" : "still waiting", r.done_ms, a[0]);
+	CHECK(r.v == 0x64, "the page mapped again during the layout break does not hold the file's bytes");
+	CHECK(r.done, "FICLONE did not complete within 3 s of the pin's release: the page mapped again during its wait never woke it (a signal then ended its wait; exit %d)",
+	      WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1);
+	CHECK(!r.done || (WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0),
+	      "FICLONE failed (exit %d)", WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1);
+	CHECK(!r.done || a[0] == 0x52, "after FICLONE the target reads %#x, not the source's bytes", a[0]);
 	dax_page_file_done(src, NULL, sfd);
 	dax_page_file_done(dst, a, dfd);
 	return VERDICT();
