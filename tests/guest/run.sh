@@ -255,7 +255,7 @@ if [ -n "${DAXGUP_PLAN_ONLY:-}" ]; then
 fi
 mkdir -p "$MNT" "$OUT/t"
 rm -f "$OUT"/t/* "$OUT/plan" "$OUT/final" "$KMSG"
-# Report tasks blocked for 30 s (the scenarios hold pins for 1.5 s).
+# Report tasks blocked for 30 s (the scenarios hold pins for at most 10 s).
 echo 30 >/proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
 "$BIN/kmsg-reader" >"$KMSG" 2>"$OUT/kmsg-reader.err" &
 READER=$!

@@ -6,12 +6,14 @@
  * The pin (scenario "T-pin" of the series map) is a vmsplice() of a mapped
  * page into a pipe without SPLICE_F_GIFT: the pipe buffer holds a gup
  * reference on the page until the pipe is drained. A child process owns the
- * read end and drains it after a hold time, or earlier when told to.
+ * read end and drains it when told to, or once it sees the operation under
+ * test waiting for the page, or after a time limit.
  */
 #ifndef DAXGUP_COMMON_H
 #define DAXGUP_COMMON_H
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -115,23 +117,145 @@ static inline int which_fill(const void *p, size_t len, const unsigned char *see
 	return -1;
 }
 
+/* The longest a pin is held: every scenario releases it before that. */
+#define PIN_LIMIT_MS 10000
+/* How often a PIN_UNTIL_WAITER holder looks for a waiting task. */
+#define PIN_POLL_MS 50
+
+enum pin_mode {
+	PIN_HOLD,		/* until pin_release(), or PIN_LIMIT_MS */
+	PIN_UNTIL_WAITER,	/* also: as soon as a task is seen waiting for the page */
+};
+
+/* Why the holder drained the pipe. */
+enum pin_why {
+	PIN_RELEASED = 'g',	/* pin_release() asked */
+	PIN_WAITER = 'w',	/* a task of the test was waiting for the page */
+	PIN_LIMIT = 't',	/* PIN_LIMIT_MS ran out */
+};
+
 struct pin {
 	pid_t child;
 	int go_fd;	/* parent -> child: drain now */
-	int res_fd;	/* child -> parent: drain time, then the page bytes */
+	int res_fd;	/* child -> parent: why, waiter, stack, drain time, page bytes */
 	long long drained_at;	/* when the child started to drain, or -1 */
+	char why;	/* enum pin_why, 0 if the child died first */
 	unsigned char data[PAGE];
 	int have_data;
+	char waiter[96];	/* PIN_WAITER: "pid comm frame" of the waiting task */
 	char stack[2048];	/* the parent's kernel stack just before the drain */
 };
 
 /*
- * Pin the page at @addr by vmsplice()ing it into a pipe whose read end a child
- * owns. The child drains the pipe after @hold_ms, or as soon as pin_release()
- * asks. If @sig_after_ms >= 0 the child first sends SIGUSR1 to the parent at
- * that time.
+ * The frames that mean "asleep until a DAX page is idle" when they are the
+ * first one below the scheduler's in /proc/PID/stack: the filesystems' wait
+ * callbacks (ext2/ext4/xfs/fuse_wait_dax_page), the series' waits
+ * (dax_wait_page_idle*, and fs/dax_wait.rs's wait_page_idle in a Rust
+ * symbol), and 6.12's own waits, where ___wait_var_event() and the callback
+ * are inlined into ext4_break_layouts() and xfs_break_dax_layouts().
+ * Sleeping for an entry lock, I/O or a timer is not among them.
  */
-static inline void pin_page(struct pin *p, void *addr, int hold_ms, int sig_after_ms)
+static const char *const pin_wait_frames[] = {
+	"wait_dax_page", "wait_page_idle", "break_layouts", "break_dax_layouts",
+};
+
+/*
+ * Is a task of the test @root (@root itself or a descendant, not the caller)
+ * asleep in one of pin_wait_frames? If so, describe it in @who.
+ */
+static inline int pin_waiter_seen(pid_t root, char *who, size_t len)
+{
+	enum { MAX = 2048 };
+	static pid_t pid[MAX], ppid[MAX];
+	static char state[MAX], mark[MAX];
+	char name[64], buf[512], comm[32];
+	int n = 0, grew = 1, found = 0;
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && n < MAX) {
+		char *c;
+		FILE *f;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(name, sizeof(name), "/proc/%d/stat", atoi(de->d_name));
+		f = fopen(name, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) && (c = strrchr(buf, ')')) &&
+		    sscanf(c + 1, " %c %d", &state[n], &ppid[n]) == 2) {
+			pid[n] = atoi(de->d_name);
+			mark[n] = pid[n] == root;
+			n++;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	while (grew) {	/* the descendants of @root */
+		grew = 0;
+		for (int i = 0; i < n; i++)
+			for (int j = 0; !mark[i] && j < n; j++)
+				if (mark[j] && ppid[i] == pid[j])
+					mark[i] = grew = 1;
+	}
+	for (int i = 0; i < n && !found; i++) {
+		FILE *f;
+
+		if (!mark[i] || pid[i] == getpid() || (state[i] != 'S' && state[i] != 'D'))
+			continue;
+		snprintf(name, sizeof(name), "/proc/%d/stack", pid[i]);
+		f = fopen(name, "r");
+		if (!f)
+			continue;
+		/* "[<0>] __schedule+0x2a1/0x8b0": skip the scheduler's frames */
+		while (fgets(buf, sizeof(buf), f)) {
+			char *fn = strchr(buf, ']');
+
+			if (!fn)
+				break;
+			fn += strspn(fn + 1, " ") + 1;
+			if (!strncmp(fn, "__schedule", 10) || !strncmp(fn, "schedule", 8) ||
+			    !strncmp(fn, "io_schedule", 11) || !strncmp(fn, "preempt_schedule", 16))
+				continue;
+			fn[strcspn(fn, "+\n")] = 0;
+			for (size_t k = 0; k < sizeof(pin_wait_frames) / sizeof(pin_wait_frames[0]); k++)
+				if (strstr(fn, pin_wait_frames[k]))
+					found = 1;
+			if (found) {
+				FILE *cf;
+
+				comm[0] = 0;
+				snprintf(name, sizeof(name), "/proc/%d/comm", pid[i]);
+				cf = fopen(name, "r");
+				if (cf) {
+					if (!fgets(comm, sizeof(comm), cf))
+						comm[0] = 0;
+					comm[strcspn(comm, "\n")] = 0;
+					fclose(cf);
+				}
+				snprintf(who, len, "%d %s in %.60s", pid[i], comm, fn);
+			}
+			break;
+		}
+		fclose(f);
+	}
+	return found;
+}
+
+/*
+ * Pin the page at @addr by vmsplice()ing it into a pipe whose read end a child
+ * owns. The child drains the pipe when pin_release() asks, or after
+ * PIN_LIMIT_MS. With PIN_UNTIL_WAITER it also drains it once it has seen, in
+ * two looks PIN_POLL_MS apart, this process or one of its descendants asleep
+ * waiting for a DAX page to become idle (pin_wait_frames): then the operation
+ * under test waits for the pin whatever the time it takes, and a slow
+ * operation that does not wait is never taken for one that does. If
+ * @sig_after_ms >= 0 the child first sends SIGUSR1 to the parent at that time.
+ */
+static inline void pin_page(struct pin *p, void *addr, enum pin_mode mode, int sig_after_ms)
 {
 	int data[2], go[2], res[2];
 	struct iovec iov = { .iov_base = addr, .iov_len = PAGE };
@@ -155,7 +279,9 @@ static inline void pin_page(struct pin *p, void *addr, int hold_ms, int sig_afte
 		unsigned char buf[PAGE];
 		long long t0 = now_ms(), t;
 		struct pollfd pfd = { .fd = go[0], .events = POLLIN };
+		char why, waiter[sizeof(p->waiter)] = "";
 		ssize_t got = 0, r;
+		int seen = 0;
 
 		/*
 		 * Hold nothing but the pipes: an inherited descriptor of the
@@ -177,16 +303,31 @@ static inline void pin_page(struct pin *p, void *addr, int hold_ms, int sig_afte
 				kill(parent, SIGUSR1);
 		}
 		for (;;) {
-			long long left = hold_ms - (now_ms() - t0);
+			long long left = PIN_LIMIT_MS - (now_ms() - t0);
 
-			if (left <= 0 || (pfd.revents & (POLLIN | POLLHUP)))
+			if (pfd.revents & (POLLIN | POLLHUP)) {
+				why = PIN_RELEASED;
 				break;
+			}
+			if (left <= 0) {
+				why = PIN_LIMIT;
+				break;
+			}
+			if (mode == PIN_UNTIL_WAITER) {
+				seen = pin_waiter_seen(parent, waiter, sizeof(waiter)) ? seen + 1 : 0;
+				if (seen >= 2) {
+					why = PIN_WAITER;
+					break;
+				}
+				if (left > PIN_POLL_MS)
+					left = PIN_POLL_MS;
+			}
 			pfd.revents = 0;
 			poll(&pfd, 1, (int)left);
 		}
 		{
 			/* where the parent is blocked, if it is */
-			char path[64], stack[2048] = "";
+			char path[64], stack[sizeof(p->stack)] = "";
 			int sfd;
 			ssize_t n = 0;
 
@@ -197,7 +338,9 @@ static inline void pin_page(struct pin *p, void *addr, int hold_ms, int sig_afte
 				close(sfd);
 			}
 			stack[n > 0 ? n : 0] = 0;
-			if (write(res[1], stack, sizeof(stack)) != sizeof(stack))
+			if (write(res[1], &why, 1) != 1 ||
+			    write(res[1], waiter, sizeof(waiter)) != sizeof(waiter) ||
+			    write(res[1], stack, sizeof(stack)) != sizeof(stack))
 				_exit(1);
 		}
 		/*
@@ -244,18 +387,58 @@ static inline void pin_release(struct pin *p)
 		p->go_fd = -1;
 	}
 	p->drained_at = -1;	/* never, if the child died before draining */
-	p->stack[0] = 0;
-	if (read(p->res_fd, p->stack, sizeof(p->stack)) == sizeof(p->stack) &&
+	p->why = 0;
+	p->waiter[0] = p->stack[0] = 0;
+	if (read(p->res_fd, &p->why, 1) == 1 &&
+	    read(p->res_fd, p->waiter, sizeof(p->waiter)) == sizeof(p->waiter) &&
+	    read(p->res_fd, p->stack, sizeof(p->stack)) == sizeof(p->stack) &&
 	    read(p->res_fd, &p->drained_at, sizeof(p->drained_at)) == sizeof(p->drained_at))
 		while (got < (ssize_t)PAGE && (r = read(p->res_fd, p->data + got, PAGE - got)) > 0)
 			got += r;
 	p->have_data = got == (ssize_t)PAGE;
+	p->waiter[sizeof(p->waiter) - 1] = 0;
+	p->stack[sizeof(p->stack) - 1] = 0;
 	for (char *c = p->stack; *c; c++)
 		if (*c == '\n')
 			*c = ' ';
 	close(p->res_fd);
 	waitpid(p->child, &status, 0);
 }
+
+/* Why the pin was released, for a diagnostic. */
+static inline const char *pin_why(const struct pin *p)
+{
+	static char buf[160];
+
+	switch (p->why) {
+	case PIN_RELEASED:
+		return "released by the test";
+	case PIN_WAITER:
+		snprintf(buf, sizeof(buf), "released when %s was seen waiting", p->waiter);
+		return buf;
+	case PIN_LIMIT:
+		return "released at the holder's time limit";
+	default:
+		return "the holder died";
+	}
+}
+
+/*
+ * After an operation that ended at @t1 with the page pinned: did the pin's
+ * release prove nothing? That is when the holder's time limit released it
+ * while the operation was still running and no task had been seen waiting
+ * for the page: a slow operation, or a wait that pin_wait_frames lacks.
+ * Comparing @t1 with the drain time would then mean nothing either way.
+ */
+static inline int pin_inconclusive(const struct pin *p, long long t1)
+{
+	return p->why == PIN_LIMIT && p->drained_at <= t1;
+}
+
+#define CHECK_PIN_CONCLUSIVE(p, t1)						\
+	CHECK(!pin_inconclusive(p, t1),						\
+	      "inconclusive: after %d ms the operation had neither returned nor been seen waiting for the page, and the pin was released then", \
+	      PIN_LIMIT_MS)
 
 static inline void *map_file(int fd, size_t len)
 {

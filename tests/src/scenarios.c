@@ -44,7 +44,7 @@
 #define FICLONE _IOW(0x94, 9, int)
 #endif
 
-#define HOLD_MS 1500	/* how long the pin is held before the child drains it */
+#define ZAP_WAIT_MS 3000	/* refault_during_wait(): how long the zap may take */
 
 static int failed;
 static volatile sig_atomic_t got_usr1;
@@ -109,7 +109,7 @@ static int t_pin(const char *dir)
 	int fd;
 	unsigned char *a = dax_page_file(path(dir, "pin"), 0x11, &fd);
 
-	pin_page(&p, a, 10000, -1);
+	pin_page(&p, a, PIN_HOLD, -1);
 	fill(a, PAGE, 0x22);	/* store through the mapping after the pin */
 	pin_release(&p);
 	CHECK(p.have_data, "the pipe did not return a page");
@@ -135,7 +135,8 @@ static int truncate_pinned(const char *dir, int unmap_first, int intr)
 
 	sigaction(SIGUSR1, &sa, NULL);
 	got_usr1 = 0;
-	pin_page(&p, a, HOLD_MS, intr ? 300 : -1);
+	/* with @intr the signal, not the pin's release, must end the wait */
+	pin_page(&p, a, intr ? PIN_HOLD : PIN_UNTIL_WAITER, intr ? 300 : -1);
 	if (unmap_first)
 		munmap(a, PAGE);
 	t0 = now_ms();
@@ -143,9 +144,12 @@ static int truncate_pinned(const char *dir, int unmap_first, int intr)
 	err = errno;
 	t1 = now_ms();
 	pin_release(&p);
-	diag("ftruncate returned %d (%s) after %lld ms; pin drain started after %lld ms",
-	     ret, ret ? strerror(err) : "ok", t1 - t0, p.drained_at - t0);
-	if (intr && ret == 0 && t1 < p.drained_at) {
+	diag("ftruncate returned %d (%s) after %lld ms; pin drain started after %lld ms (%s)",
+	     ret, ret ? strerror(err) : "ok", t1 - t0, p.drained_at - t0, pin_why(&p));
+	CHECK_PIN_CONCLUSIVE(&p, t1);
+	if (pin_inconclusive(&p, t1)) {
+		/* the check above failed the test */
+	} else if (intr && ret == 0 && t1 < p.drained_at) {
 		/* no wait at all, so nothing to interrupt: the bug itself */
 		BUG_CHECK(0, "truncate completed %lld ms before the pinned page was released",
 			  p.drained_at - t1);
@@ -219,7 +223,7 @@ static int t_final(const char *dir)
 	int fd, early, nfill = 0, got;
 	unsigned char *a = dax_page_file(path(dir, "final"), 0x44, &fd);
 
-	pin_page(&p, a, HOLD_MS, -1);
+	pin_page(&p, a, PIN_UNTIL_WAITER, -1);
 	unlink(path(dir, "final"));
 	close(fd);
 	t0 = now_ms();
@@ -230,13 +234,14 @@ static int t_final(const char *dir)
 		fill_fs(dir, 0x55, &nfill);
 	pin_release(&p);
 	got = p.have_data ? which_fill(p.data, PAGE, seeds, 2) : -2;
-	diag("final iput took %lld ms; pin drain started after %lld ms; %d fill files; pipe holds %s",
-	     t1 - t0, p.drained_at - t0, nfill,
+	diag("final iput took %lld ms; pin drain started after %lld ms (%s); %d fill files; pipe holds %s",
+	     t1 - t0, p.drained_at - t0, pin_why(&p), nfill,
 	     got == 0x44 ? "the evicted file's bytes" :
 	     got == 0x55 ? "ANOTHER FILE'S bytes (block reused under the pin)" :
 	     got == -2 ? "nothing" : "unknown bytes");
+	CHECK_PIN_CONCLUSIVE(&p, t1);
 	BUG_CHECK(!early, "eviction completed while the page was still pinned");
-	if (!early) {
+	if (!early && !pin_inconclusive(&p, t1)) {
 		/* the evicting task waited in the Rust unit (fs/dax_wait.rs) */
 		diag("evicting task's stack while the pin was held: %.200s",
 		     p.stack[0] ? p.stack : "(unavailable)");
@@ -312,7 +317,7 @@ static int t_ref(const char *dir)
 	mapped = page_refcount(pfn, &zd);
 	if (!zd)
 		SETUP_FAIL("pfn %lu is not a ZONE_DEVICE page: not fs-dax?", pfn);
-	pin_page(&p, a, 10000, -1);
+	pin_page(&p, a, PIN_HOLD, -1);
 	pinned = page_refcount(pfn, &zd);
 	pin_release(&p);
 	unpinned = page_refcount(pfn, &zd);
@@ -353,7 +358,7 @@ static int t_ref_entry(const char *dir)
 	if (!zd)
 		SETUP_FAIL("pfn %lu is not a ZONE_DEVICE page: not fs-dax?", pfn);
 	sigaction(SIGUSR1, &sa, NULL);
-	pin_page(&p, a, HOLD_MS, 300);
+	pin_page(&p, a, PIN_HOLD, 300);
 	if (ftruncate(fd, 0) == 0 || errno != EINTR)
 		SETUP_FAIL("ftruncate of the pinned page did not wait (or was not interrupted), so its entry is not zapped");
 	pin_release(&p);
@@ -410,7 +415,7 @@ static void refault_during_wait(unsigned char *a, int (*op)(int, int), int fd1, 
 
 	r->status = 0;
 	r->done = 0;
-	pin_page(&p, a, HOLD_MS, -1);
+	pin_page(&p, a, PIN_HOLD, -1);
 	child = fork();
 	if (child < 0)
 		SETUP_FAIL("fork: %s", strerror(errno));
@@ -421,10 +426,10 @@ static void refault_during_wait(unsigned char *a, int (*op)(int, int), int fd1, 
 		_exit(op(fd1, fd2) == 0 ? 0 : errno == EINTR ? 3 : 1);
 	}
 	/* the operation's zap unmaps the page before it waits for the pin */
-	while (page_present(a) && now_ms() - t0 < HOLD_MS / 2)
+	while (page_present(a) && now_ms() - t0 < ZAP_WAIT_MS)
 		usleep(10000);
 	if (page_present(a) || waitpid(child, &r->status, WNOHANG) != 0)
-		SETUP_FAIL("%s did not zap the pinned page and wait within %d ms", what, HOLD_MS / 2);
+		SETUP_FAIL("%s did not zap the pinned page and wait within %d ms", what, ZAP_WAIT_MS);
 	r->v = ((volatile unsigned char *)a)[0];	/* the fault maps it again */
 	if (waitpid(child, &r->status, WNOHANG) != 0)
 		SETUP_FAIL("%s ended while the page was still pinned", what);
@@ -858,16 +863,18 @@ static int t_dev(const char *dev, const char *name)
 	if (a == MAP_FAILED)
 		SETUP_FAIL("mmap %s: %s", dev, strerror(errno));
 	fill(a, len, 0x77);
-	pin_page(&p, a + 5 * PAGE, HOLD_MS, -1);
+	/* patch 21's wait must sleep in a frame that pin_wait_frames names */
+	pin_page(&p, a + 5 * PAGE, PIN_UNTIL_WAITER, -1);
 	snprintf(cmd, sizeof(cmd), "daxctl disable-device %s >/dev/null 2>&1", name);
 	t0 = now_ms();
 	ret = run(cmd);
 	t1 = now_ms();
 	pin_release(&p);
-	diag("daxctl disable-device returned %d after %lld ms; pin drain started %s %lld ms",
+	diag("daxctl disable-device returned %d after %lld ms; pin drain started %s %lld ms (%s)",
 	     ret, t1 - t0, p.drained_at < 0 ? "never; after" : "after",
-	     p.drained_at < 0 ? 0 : p.drained_at - t0);
+	     p.drained_at < 0 ? 0 : p.drained_at - t0, pin_why(&p));
 	CHECK(ret == 0, "daxctl disable-device %s failed", name);
+	CHECK_PIN_CONCLUSIVE(&p, t1);
 	/*
 	 * Without the fix the disable does not wait, and dropping the pin
 	 * afterwards oopses in the task that holds it (the pipe release
@@ -973,7 +980,7 @@ static int t_warn(const char *dir, enum warn_case wc)
 		SETUP_FAIL("clear_warn_once: %s (debugfs?)", strerror(errno));
 	if (busy) {
 		sigaction(SIGUSR1, &sa, NULL);
-		pin_page(&p, a, HOLD_MS, 300);
+		pin_page(&p, a, PIN_HOLD, 300);
 		if (ftruncate(fd, 0) == 0 || errno != EINTR)
 			SETUP_FAIL("ftruncate of the pinned page did not wait (or was not interrupted), so its entry is not zapped");
 	}
@@ -1034,7 +1041,7 @@ static int swap_pinned(const char *dir, int xfs)
 		close(dfd);
 	}
 	a = dax_page_file(file, 0x44, &fd);
-	pin_page(&p, a, HOLD_MS, -1);
+	pin_page(&p, a, PIN_UNTIL_WAITER, -1);
 	t0 = now_ms();
 	if (xfs) {
 		char cmd[1200];
@@ -1048,10 +1055,14 @@ static int swap_pinned(const char *dir, int xfs)
 	}
 	t1 = now_ms();
 	pin_release(&p);
-	diag("%s returned %d (%s) after %lld ms; pin drain started after %lld ms",
+	diag("%s returned %d (%s) after %lld ms; pin drain started after %lld ms (%s)",
 	     xfs ? "xfs_io swapext" : "EXT4_IOC_SWAP_BOOT", ret,
-	     ret ? (xfs ? "xfs_io failed" : strerror(err)) : "ok", t1 - t0, p.drained_at - t0);
-	if (ret == 0) {
+	     ret ? (xfs ? "xfs_io failed" : strerror(err)) : "ok", t1 - t0, p.drained_at - t0,
+	     pin_why(&p));
+	CHECK_PIN_CONCLUSIVE(&p, t1);
+	if (pin_inconclusive(&p, t1)) {
+		/* the check above failed the test */
+	} else if (ret == 0) {
 		BUG_CHECK(t1 >= p.drained_at,
 			  "the extent swap completed %lld ms before the pinned page was released",
 			  p.drained_at - t1);
@@ -1092,7 +1103,7 @@ static int t_trunc_locked(const char *dir)
 	unsigned char *a = dax_page_file(path(dir, "trunc-locked"), 0x77, &fd);
 	pid_t locker;
 
-	pin_page(&p, a, HOLD_MS, -1);
+	pin_page(&p, a, PIN_UNTIL_WAITER, -1);
 	locker = fork();
 	if (locker < 0)
 		SETUP_FAIL("fork: %s", strerror(errno));
@@ -1109,12 +1120,13 @@ static int t_trunc_locked(const char *dir)
 	t1 = now_ms();
 	pin_release(&p);
 	waitpid(locker, &status, 0);
-	diag("ftruncate returned %d (%s) after %lld ms; pin drain started after %lld ms",
-	     ret, ret ? strerror(err) : "ok", t1 - t0, p.drained_at - t0);
+	diag("ftruncate returned %d (%s) after %lld ms; pin drain started after %lld ms (%s)",
+	     ret, ret ? strerror(err) : "ok", t1 - t0, p.drained_at - t0, pin_why(&p));
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		SETUP_FAIL("%s failed (is the refprobe module loaded?)", LOCK_ENTRY);
 	CHECK(ret == 0, "ftruncate failed: %s", strerror(err));
-	BUG_CHECK(ret || t1 >= p.drained_at,
+	CHECK_PIN_CONCLUSIVE(&p, t1);
+	BUG_CHECK(ret || pin_inconclusive(&p, t1) || t1 >= p.drained_at,
 		  "truncate completed %lld ms before the pinned page was released",
 		  p.drained_at - t1);
 	CHECK(p.have_data && check_fill(p.data, PAGE, 0x77),
