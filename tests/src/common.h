@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -148,7 +149,7 @@ struct pin {
 
 /*
  * The frames that mean "asleep until a DAX page is idle" when they are the
- * first one below the scheduler's in /proc/PID/stack: the filesystems' wait
+ * first one below the scheduler's in /proc/PID/stack (see pin_waiter_seen()): the filesystems' wait
  * callbacks (ext2/ext4/xfs/fuse_wait_dax_page), the series' waits
  * (dax_wait_page_idle*, and fs/dax_wait.rs's wait_page_idle in a Rust
  * symbol), and 6.12's own waits, where ___wait_var_event() and the callback
@@ -210,15 +211,25 @@ static inline int pin_waiter_seen(pid_t root, char *who, size_t len)
 		f = fopen(name, "r");
 		if (!f)
 			continue;
-		/* "[<0>] __schedule+0x2a1/0x8b0": skip the scheduler's frames */
+		/*
+		 * "[<0>] xfs_wait_dax_page+0x21/0x30": skip the scheduler's
+		 * frames (6.12 leaves them out already), and an address at
+		 * the very end of a function ("+0x20/0x20"), which the
+		 * unwinder gives for a sleeping task's first frame: it names
+		 * the function before the one the task is in.
+		 */
 		while (fgets(buf, sizeof(buf), f)) {
-			char *fn = strchr(buf, ']');
+			char *fn = strchr(buf, ']'), *at;
+			unsigned long off, size;
 
 			if (!fn)
 				break;
 			fn += strspn(fn + 1, " ") + 1;
 			if (!strncmp(fn, "__schedule", 10) || !strncmp(fn, "schedule", 8) ||
 			    !strncmp(fn, "io_schedule", 11) || !strncmp(fn, "preempt_schedule", 16))
+				continue;
+			at = strchr(fn, '+');
+			if (at && sscanf(at, "+%lx/%lx", &off, &size) == 2 && off == size)
 				continue;
 			fn[strcspn(fn, "+\n")] = 0;
 			for (size_t k = 0; k < sizeof(pin_wait_frames) / sizeof(pin_wait_frames[0]); k++)
@@ -283,6 +294,16 @@ static inline void pin_page(struct pin *p, void *addr, enum pin_mode mode, int s
 		ssize_t got = 0, r;
 		int seen = 0;
 
+		/*
+		 * Die with the test: a test that exits early (a setup
+		 * failure) must not leave its pin, and an operation blocked
+		 * on it, to run into the next test's window. Its children
+		 * (an operation in a child, system()) inherit the write end
+		 * of "go", so the pipe alone does not tell.
+		 */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
 		/*
 		 * Hold nothing but the pipes: an inherited descriptor of the
 		 * DAX file would keep it open after the parent closes it.
@@ -410,6 +431,8 @@ static inline const char *pin_why(const struct pin *p)
 {
 	static char buf[160];
 
+	if (p->why && p->drained_at < 0)
+		return "the holder died while it drained the pipe";
 	switch (p->why) {
 	case PIN_RELEASED:
 		return "released by the test";
@@ -435,10 +458,14 @@ static inline int pin_inconclusive(const struct pin *p, long long t1)
 	return p->why == PIN_LIMIT && p->drained_at <= t1;
 }
 
-#define CHECK_PIN_CONCLUSIVE(p, t1)						\
+#define CHECK_PIN_CONCLUSIVE(p, t1) do {					\
 	CHECK(!pin_inconclusive(p, t1),						\
 	      "inconclusive: after %d ms the operation had neither returned nor been seen waiting for the page, and the pin was released then", \
-	      PIN_LIMIT_MS)
+	      PIN_LIMIT_MS);							\
+	if (pin_inconclusive(p, t1))						\
+		diag("the test's stack at the time limit: %.600s",		\
+		     (p)->stack[0] ? (p)->stack : "(unavailable)");		\
+} while (0)
 
 static inline void *map_file(int fd, size_t len)
 {
