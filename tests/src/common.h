@@ -149,7 +149,7 @@ struct pin {
 
 /*
  * The frames that mean "asleep until a DAX page is idle" when they are the
- * first one below the scheduler's in /proc/PID/stack (see pin_waiter_seen()): the filesystems' wait
+ * first one in /proc/PID/stack (see pin_waiter_seen()): the filesystems' wait
  * callbacks (ext2/ext4/xfs/fuse_wait_dax_page), the series' waits
  * (dax_wait_page_idle*, and fs/dax_wait.rs's wait_page_idle in a Rust
  * symbol), and 6.12's own waits, where ___wait_var_event() and the callback
@@ -168,8 +168,8 @@ static inline int pin_waiter_seen(pid_t root, char *who, size_t len)
 {
 	enum { MAX = 2048 };
 	static pid_t pid[MAX], ppid[MAX];
-	static char state[MAX], mark[MAX];
-	char name[64], buf[512], comm[32];
+	static char state[MAX], mark[MAX], comm[MAX][17];
+	char name[64], buf[512];
 	int n = 0, grew = 1, found = 0;
 	struct dirent *de;
 	DIR *d = opendir("/proc");
@@ -188,6 +188,10 @@ static inline int pin_waiter_seen(pid_t root, char *who, size_t len)
 			continue;
 		if (fgets(buf, sizeof(buf), f) && (c = strrchr(buf, ')')) &&
 		    sscanf(c + 1, " %c %d", &state[n], &ppid[n]) == 2) {
+			char *o = strchr(buf, '(');
+
+			*c = 0;
+			snprintf(comm[n], sizeof(comm[n]), "%s", o ? o + 1 : "?");
 			pid[n] = atoi(de->d_name);
 			mark[n] = pid[n] == root;
 			n++;
@@ -212,11 +216,12 @@ static inline int pin_waiter_seen(pid_t root, char *who, size_t len)
 		if (!f)
 			continue;
 		/*
-		 * "[<0>] xfs_wait_dax_page+0x21/0x30": skip the scheduler's
-		 * frames (6.12 leaves them out already), and an address at
-		 * the very end of a function ("+0x20/0x20"), which the
-		 * unwinder gives for a sleeping task's first frame: it names
-		 * the function before the one the task is in.
+		 * "[<0>] xfs_wait_dax_page+0x21/0x30". The scheduler's own
+		 * frames are not listed (stack_trace_save_tsk() leaves out
+		 * __sched functions); skip an address at the very end of a
+		 * function ("+0x20/0x20"), which the unwinder gives for a
+		 * sleeping task's first frame: it names the function before
+		 * the one the task is in.
 		 */
 		while (fgets(buf, sizeof(buf), f)) {
 			char *fn = strchr(buf, ']'), *at;
@@ -225,9 +230,6 @@ static inline int pin_waiter_seen(pid_t root, char *who, size_t len)
 			if (!fn)
 				break;
 			fn += strspn(fn + 1, " ") + 1;
-			if (!strncmp(fn, "__schedule", 10) || !strncmp(fn, "schedule", 8) ||
-			    !strncmp(fn, "io_schedule", 11) || !strncmp(fn, "preempt_schedule", 16))
-				continue;
 			at = strchr(fn, '+');
 			if (at && sscanf(at, "+%lx/%lx", &off, &size) == 2 && off == size)
 				continue;
@@ -235,20 +237,8 @@ static inline int pin_waiter_seen(pid_t root, char *who, size_t len)
 			for (size_t k = 0; k < sizeof(pin_wait_frames) / sizeof(pin_wait_frames[0]); k++)
 				if (strstr(fn, pin_wait_frames[k]))
 					found = 1;
-			if (found) {
-				FILE *cf;
-
-				comm[0] = 0;
-				snprintf(name, sizeof(name), "/proc/%d/comm", pid[i]);
-				cf = fopen(name, "r");
-				if (cf) {
-					if (!fgets(comm, sizeof(comm), cf))
-						comm[0] = 0;
-					comm[strcspn(comm, "\n")] = 0;
-					fclose(cf);
-				}
-				snprintf(who, len, "%d %s in %.60s", pid[i], comm, fn);
-			}
+			if (found)
+				snprintf(who, len, "%d %s in %.60s", pid[i], comm[i], fn);
 			break;
 		}
 		fclose(f);
