@@ -77,12 +77,50 @@ ns_create() {
 	return 0
 }
 
-# memmap ROW DRIVERDIR: time binding the namespace's holder device (which
-# runs devm_memremap_pages() and memmap_init_zone_device()), per GiB, and
-# the memset floor of the same number of struct-page bytes.
+# The kprobe events that time a bind's memremap_pages() and, inside it,
+# memmap_init_zone_device(): entry and return of each.
+T=/sys/kernel/tracing
+PROBED="memremap_pages memmap_init_zone_device"
+probes_on() {
+	[ -e $T/kprobe_events ] || mount -t tracefs nodev $T 2>/dev/null
+	[ -w $T/kprobe_events ] || { echo "no $T/kprobe_events (CONFIG_KPROBE_EVENTS?)"; return 1; }
+	echo 0 >$T/tracing_on
+	: >$T/kprobe_events || return 1
+	local f
+	for f in $PROBED; do
+		echo "p:daxbench/${f}_in $f" >>$T/kprobe_events &&
+		echo "r:daxbench/${f}_out $f" >>$T/kprobe_events || { echo "cannot probe $f"; return 1; }
+	done
+	echo 1 >$T/events/daxbench/enable && : >$T/trace && echo 1 >$T/tracing_on
+}
+probes_off() {
+	echo 0 >$T/tracing_on
+	echo 0 >$T/events/daxbench/enable 2>/dev/null
+	: >$T/kprobe_events
+}
+# probe_durations: the trace since the last call as "FUNC NS" per completed
+# call (entry to return, nested calls paired last-in first-out), then clear it.
+probe_durations() {
+	awk '{
+		for (i = 1; i < NF; i++) if ($i ~ /^[0-9]+\.[0-9]+:$/) break
+		if (i == NF) next
+		t = substr($i, 1, length($i) - 1); ev = $(i + 1); sub(/:$/, "", ev)
+		f = ev; sub(/_(in|out)$/, "", f)
+		if (ev ~ /_in$/) { st[f, ++n[f]] = t }
+		else if (n[f] > 0) { printf "%s %.0f\n", f, (t - st[f, n[f]--]) * 1e9 }
+	}' $T/trace
+	: >$T/trace
+}
+
+# memmap NAME DRIVERDIR: bind the namespace's holder device to its driver
+# (which runs devm_memremap_pages() and memmap_init_zone_device()) REPS
+# times, and time per GiB of namespace: the whole bind (bind-NAME),
+# memremap_pages() (memremap-NAME) and memmap_init_zone_device()
+# (memmap-init-NAME); then the floor: 8-byte stores of the number of
+# struct-page bytes the bind added (memset-floor-NAME).
 memmap() {
-	local name=$1 drv=$2 holder ns_bytes before after vals f
-	want "$name" || return 0
+	local name=$1 drv=$2 holder ns_bytes before after f i d
+	want "(bind|memremap|memmap-init|memset-floor)-$name" || return 0
 	# the device the driver probes for this mode (pfn0.N for fsdax, dax0.N for
 	# devdax; on a legacy memmap= region an fsdax namespace is bound itself,
 	# with its pages mapped by pmem_attach_disk()), and the region's size,
@@ -90,28 +128,44 @@ memmap() {
 	holder=$(ls -d "$drv"/pfn[0-9]* "$drv"/dax[0-9]* "$drv"/namespace0.0 2>/dev/null | head -n 1)
 	holder=${holder##*/}
 	ns_bytes=$(cat /sys/bus/nd/devices/region0/size 2>/dev/null)
-	[ -n "$holder" ] && [ -n "$ns_bytes" ] || { err "$name" "no device bound to $drv ($(ls "$drv" 2>&1 | tr "\n" " ")), or no region0 size; namespaces: $(ls /sys/bus/nd/devices | tr "\n" " ")"; return 0; }
+	[ -n "$holder" ] && [ -n "$ns_bytes" ] || { err "bind-$name" "no device bound to $drv ($(ls "$drv" 2>&1 | tr "\n" " ")), or no region0 size; namespaces: $(ls /sys/bus/nd/devices | tr "\n" " ")"; return 0; }
 	# struct-page bytes of this namespace: nr_memmap_pages across a bind
 	echo "$holder" >"$drv/unbind"
 	before=$(vmstat nr_memmap_pages)
 	echo "$holder" >"$drv/bind"
 	after=$(vmstat nr_memmap_pages)
 	[ -n "$before" ] && [ -n "$after" ] && [ "$after" -gt "$before" ] ||
-		{ err "$name" "nr_memmap_pages did not grow across the bind ($before -> $after)"; return 0; }
+		{ err "bind-$name" "nr_memmap_pages did not grow across the bind ($before -> $after)"; return 0; }
 	local mbytes=$(( (after - before) * $(getconf PAGESIZE) ))
 	meta "$name-namespace-bytes" "$ns_bytes"
 	meta "$name-memmap-bytes" "$mbytes"
-	# ms per GiB of namespace
+	# ns -> ms per GiB of namespace
 	f=$(awk -v b="$ns_bytes" 'BEGIN {printf "%.9g", 1e6 * b / 2^30}')
-	vals=$("$BIN/daxbench" bind "$drv" "$holder" "$REPS" 2>"$W/stderr" |
-		awk -v f="$f" '$1 == "sample" {printf " %.4f", $2 / f}')
-	[ -n "$vals" ] || { err "$name" "$(cat "$W/stderr")"; return 0; }
-	echo "row $name ms/GiB$vals" >>"$RES"
-	want "memset-floor-${name#memmap-}" || return 0
+	local msg
+	msg=$(probes_on) || { probes_off; err "memmap-init-$name" "$msg"; return 0; }
+	local bind="" remap="" init=""
+	for i in $(seq "$REPS"); do
+		d=$("$BIN/daxbench" bind "$drv" "$holder" 1 2>"$W/stderr" | awk '$1 == "sample" {print $2}')
+		[ -n "$d" ] || { probes_off; err "bind-$name" "$(cat "$W/stderr")"; return 0; }
+		bind+=" $d"
+		# one call of each per bind: more would be summed into one figure
+		probe_durations >"$W/probes"
+		for p in $PROBED; do
+			[ "$(grep -c "^$p " "$W/probes")" = 1 ] ||
+				{ probes_off; err "memmap-init-$name" "bind $i: $(grep -c "^$p " "$W/probes") completed calls of $p, not 1 (kprobes missed?)"; return 0; }
+		done
+		remap+=" $(awk '$1 == "memremap_pages" {print $2}' "$W/probes")"
+		init+=" $(awk '$1 == "memmap_init_zone_device" {print $2}' "$W/probes")"
+	done
+	probes_off
+	for p in "bind:$bind" "memremap:$remap" "memmap-init:$init"; do
+		echo "row ${p%%:*}-$name ms/GiB$(for v in ${p#*:}; do awk -v v="$v" -v f="$f" 'BEGIN {printf " %.4f", v / f}'; done)" >>"$RES"
+	done
+	local vals
 	vals=$("$BIN/daxbench" memset "$mbytes" "$REPS" 2>"$W/stderr" |
 		awk -v f="$f" '$1 == "sample" {printf " %.4f", $2 / f}')
-	[ -n "$vals" ] || { err "memset-floor-${name#memmap-}" "$(cat "$W/stderr")"; return 0; }
-	echo "row memset-floor-${name#memmap-} ms/GiB$vals" >>"$RES"
+	[ -n "$vals" ] || { err "memset-floor-$name" "$(cat "$W/stderr")"; return 0; }
+	echo "row memset-floor-$name ms/GiB$vals" >>"$RES"
 }
 
 mkfs_mount() { # fs: 2 MiB-aligned extents, so that PMD faults can happen
@@ -143,10 +197,10 @@ meta reps "$REPS"
 
 # 1. memmap init: fsdax and devdax namespaces of the whole region
 if ns_create fsdax 2M; then
-	memmap memmap-fsdax /sys/bus/nd/drivers/nd_pmem
+	memmap fsdax /sys/bus/nd/drivers/nd_pmem
 fi
 if ns_create devdax 2M; then
-	memmap memmap-devdax-2m /sys/bus/nd/drivers/dax_pmem
+	memmap devdax-2m /sys/bus/nd/drivers/dax_pmem
 	# 2. device-dax workloads (every fault is a PMD at 2M alignment)
 	if [ -c /dev/dax0.0 ]; then
 		row fault-2m-read/devdax ns/fault "$BIN/daxbench" devfault /dev/dax0.0 "$SIZE" read "$REPS"
